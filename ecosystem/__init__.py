@@ -1,0 +1,1 @@
+"""The co-sell domain: aggregates, value types, domain errors and application services."""

@@ -1,0 +1,78 @@
+"""Who acts: the actor recorded on every event, the principal behind a request, and roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from uuid import UUID
+
+from ecosystem.errors import RoleNotAllowed
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PARTNER_MANAGER = "partner_manager"
+    SALES = "sales"
+    SECURITY_ADMIN = "security_admin"
+    AUDITOR = "auditor"
+
+
+class Capability(StrEnum):
+    """What a role lets a user do; the single table below is the one place this is decided."""
+
+    REGISTER_PARTY = "register_party"
+    MANAGE_USERS = "manage_users"
+    MANAGE_PARTNERSHIPS = "manage_partnerships"
+    SELL = "sell"
+    READ = "read"
+
+
+CAPABILITIES: dict[Capability, frozenset[Role]] = {
+    Capability.REGISTER_PARTY: frozenset({Role.ADMIN}),
+    Capability.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Capability.MANAGE_PARTNERSHIPS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Capability.SELL: frozenset({Role.ADMIN, Role.PARTNER_MANAGER, Role.SALES}),
+    Capability.READ: frozenset(Role),
+}
+
+SYSTEM_ID = UUID(int=0)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The party and user behind an event. The operator's command line acts as SYSTEM."""
+
+    party_id: UUID
+    user_id: UUID
+
+    @property
+    def is_system(self) -> bool:
+        return self.party_id == SYSTEM_ID
+
+
+SYSTEM = Actor(party_id=SYSTEM_ID, user_id=SYSTEM_ID)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of a command: an actor with roles."""
+
+    actor: Actor
+    roles: frozenset[Role]
+    network_admin: bool = False
+
+    @property
+    def party_id(self) -> UUID:
+        return self.actor.party_id
+
+    def require(self, capability: Capability) -> None:
+        if self.actor.is_system:
+            return
+        if capability is Capability.REGISTER_PARTY and not self.network_admin:
+            raise RoleNotAllowed("only a network administrator may register parties")
+        if not self.roles & CAPABILITIES[capability]:
+            allowed = ", ".join(sorted(CAPABILITIES[capability]))
+            raise RoleNotAllowed(f"this needs one of the roles: {allowed}")
+
+
+OPERATOR = Principal(actor=SYSTEM, roles=frozenset(Role), network_admin=True)

@@ -1,0 +1,224 @@
+"""Opportunity services: register, share, work and close deals; read them back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from ecosystem.actors import Capability, Principal
+from ecosystem.errors import Conflict, NotFound
+from ecosystem.keys import KeyedIndex, key_id
+from ecosystem.names import normalise_company_name
+from ecosystem.opportunities.domainmodel import Outcome, PartnerRole, SharedOpportunity
+from ecosystem.opportunities.fields import Stage
+from ecosystem.partnerships.application import PartnershipCommands
+from ecosystem.service import Idempotency, Written, check_version
+
+Act = Callable[[SharedOpportunity], None]
+
+
+class RegistrationConflict(Conflict):
+    """The caller already takes part in an open opportunity for the same customer."""
+
+    def __init__(self, conflicting: list[UUID]) -> None:
+        ids = ", ".join(str(i) for i in conflicting)
+        super().__init__(
+            "your party already takes part in an open opportunity for this customer "
+            f"({ids}); work that one, or register again with override_conflicts set"
+        )
+        self.conflicting = conflicting
+
+
+def customer_keys(opportunity: SharedOpportunity) -> list[str]:
+    keys = [f"name:{normalise_company_name(opportunity.fields['customer.name'])}"]
+    if opportunity.fields.get("customer.website_domain"):
+        keys.append(f"domain:{opportunity.fields['customer.website_domain']}")
+    return keys
+
+
+class OpportunityCommands(PartnershipCommands):
+    def register_opportunity(
+        self,
+        principal: Principal,
+        fields: dict[str, Any],
+        override_conflicts: bool = False,
+        idempotency: Idempotency | None = None,
+    ) -> Written:
+        principal.require(Capability.SELL)
+        SharedOpportunity.register(principal.party_id, fields, principal.actor)  # checks input
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            opportunity = SharedOpportunity.register(principal.party_id, fields, principal.actor)
+            indexes = self._customer_indexes(opportunity)
+            conflicting = [
+                other.id
+                for other in self._indexed_opportunities(indexes)
+                if other.is_open and principal.party_id in other.involved_parties
+            ]
+            if conflicting and not override_conflicts:
+                raise RegistrationConflict(conflicting)
+            for index in indexes:
+                index.file(opportunity.id)
+            return [opportunity, *indexes], Written(opportunity.id, opportunity.version)
+
+        return self.execute(attempt, idempotency)
+
+    def update_opportunity(
+        self,
+        principal: Principal,
+        opportunity_id: UUID,
+        changes: dict[str, Any],
+        expected_version: int | None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:
+        def act(opportunity: SharedOpportunity) -> list[Aggregate]:
+            opportunity.update_details(changes, principal.actor)
+            indexes = self._customer_indexes(opportunity)
+            for index in indexes:
+                index.file(opportunity.id)
+            return list(indexes)
+
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def invite_partner(
+        self,
+        principal: Principal,
+        opportunity_id: UUID,
+        party_id: UUID,
+        role: PartnerRole,
+        expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:
+        def act(opportunity: SharedOpportunity) -> list[Aggregate]:
+            if party_id != opportunity.owner_id:
+                self.party(party_id)
+                if not self.is_active_partnership(opportunity.owner_id, party_id):
+                    raise Conflict("opportunities are shared only with active partners")
+            opportunity.invite(party_id, role, principal.actor)
+            return []
+
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def accept_invitation(
+        self, principal: Principal, opportunity_id: UUID, expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act = _plain(lambda o: o.accept_invitation(principal.actor))
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def decline_invitation(
+        self, principal: Principal, opportunity_id: UUID, reason: str = "",
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act = _plain(lambda o: o.decline_invitation(reason, principal.actor))
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def withdraw_partner(
+        self, principal: Principal, opportunity_id: UUID, party_id: UUID, reason: str = "",
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act = _plain(lambda o: o.withdraw(party_id, reason, principal.actor))
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def change_stage(
+        self, principal: Principal, opportunity_id: UUID, stage: Stage, reopen: bool = False,
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act = _plain(lambda o: o.change_stage(stage, reopen, principal.actor))
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def close_opportunity(
+        self, principal: Principal, opportunity_id: UUID, outcome: Outcome, reason: str = "",
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act = _plain(lambda o: o.close(outcome, reason, principal.actor))
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def add_note(
+        self, principal: Principal, opportunity_id: UUID, text: str,
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act = _plain(lambda o: o.add_note(uuid4(), text, principal.actor))
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    def update_counterpart(
+        self, principal: Principal, opportunity_id: UUID, changes: dict[str, Any],
+        expected_version: int | None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act = _plain(lambda o: o.update_counterpart(changes, principal.actor))
+        return self._change(principal, opportunity_id, expected_version, act, idempotency)
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def opportunity(
+        self, principal: Principal, opportunity_id: UUID, version: int | None = None
+    ) -> SharedOpportunity:
+        """The opportunity, if the caller's party is involved in it; otherwise NotFound."""
+        principal.require(Capability.READ)
+        opportunity = self.load(SharedOpportunity, opportunity_id, "opportunity")
+        if principal.party_id not in opportunity.involved_parties:
+            raise NotFound(f"no opportunity with id {opportunity_id}")
+        if version is not None and version != opportunity.version:
+            return self.at_version(SharedOpportunity, opportunity_id, version, "opportunity")
+        return opportunity
+
+    def opportunities_for(self, principal: Principal) -> list[SharedOpportunity]:
+        """Every opportunity the caller's party is involved in, oldest first."""
+        principal.require(Capability.READ)
+        party = principal.party_id
+        ids: dict[UUID, None] = {}
+        for e in self.events_of([SharedOpportunity.Registered, SharedOpportunity.PartnerInvited]):
+            if party in (getattr(e, "owner_id", None), getattr(e, "party_id", None)):
+                ids[e.originator_id] = None
+        found = (self.load(SharedOpportunity, i, "opportunity") for i in ids)
+        return [o for o in found if party in o.involved_parties]
+
+    def history(self, principal: Principal, opportunity_id: UUID) -> list[Any]:
+        self.opportunity(principal, opportunity_id)
+        return list(self.events.get(opportunity_id))
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _change(
+        self,
+        principal: Principal,
+        opportunity_id: UUID,
+        expected_version: int | None,
+        act: Callable[[SharedOpportunity], list[Aggregate]],
+        idempotency: Idempotency | None,
+    ) -> Written:
+        self.opportunity(principal, opportunity_id)  # 404 comes before 403
+        principal.require(Capability.SELL)
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            opportunity = self.opportunity(principal, opportunity_id)
+            check_version(opportunity, expected_version)
+            others = act(opportunity)
+            return [opportunity, *others], Written(opportunity.id, opportunity.version)
+
+        return self.execute(attempt, idempotency)
+
+    def _customer_indexes(self, opportunity: SharedOpportunity) -> list[KeyedIndex]:
+        indexes = []
+        for key in customer_keys(opportunity):
+            index_id = key_id("customer", key)
+            if self.exists(index_id):
+                indexes.append(self.load(KeyedIndex, index_id, "customer index"))
+            else:
+                indexes.append(KeyedIndex("customer", key))
+        return indexes
+
+    def _indexed_opportunities(self, indexes: list[KeyedIndex]) -> list[SharedOpportunity]:
+        ids = dict.fromkeys(target for index in indexes for target in index.targets)
+        return [self.load(SharedOpportunity, i, "opportunity") for i in ids]
+
+
+def _plain(act: Act) -> Callable[[SharedOpportunity], list[Aggregate]]:
+    def run(opportunity: SharedOpportunity) -> list[Aggregate]:
+        act(opportunity)
+        return []
+
+    return run

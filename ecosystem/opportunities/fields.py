@@ -1,0 +1,158 @@
+"""The fields of a shared opportunity, by path, with the checks each value must pass.
+
+Paths (`customer.name`) are the unit of ownership and, later, of sharing policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from ecosystem.errors import InvalidCommand
+from ecosystem.money import Money
+from ecosystem.names import normalise_domain
+
+MAX_TEXT = 200
+MAX_LONG_TEXT = 5000
+MAX_ITEMS = 50
+
+
+class Stage(StrEnum):
+    """The stages of a deal, in order, as partners know them from cloud co-sell programmes."""
+
+    PROSPECT = "Prospect"
+    QUALIFIED = "Qualified"
+    TECHNICAL_VALIDATION = "Technical Validation"
+    BUSINESS_VALIDATION = "Business Validation"
+    COMMITTED = "Committed"
+    LAUNCHED = "Launched"
+    CLOSED_LOST = "Closed Lost"
+
+    @property
+    def rank(self) -> int:
+        return list(Stage).index(self)
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Stage.LAUNCHED, Stage.CLOSED_LOST)
+
+
+OPEN_STAGES = tuple(stage for stage in Stage if stage.is_open)
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A person at the customer. Personal data: shared only as the owner's policy allows."""
+
+    name: str
+    email: str = ""
+    phone: str = ""
+    title: str = ""
+
+
+def _text(limit: int, required: bool = False) -> Callable[[str, Any], Any]:
+    def check(path: str, value: Any) -> Any:
+        if not isinstance(value, str):
+            raise InvalidCommand(f"{path} must be text")
+        value = value.strip()
+        if required and not value:
+            raise InvalidCommand(f"{path} must not be empty")
+        if len(value) > limit:
+            raise InvalidCommand(f"{path} is longer than {limit} characters")
+        return value
+
+    return check
+
+
+def _country(path: str, value: Any) -> Any:
+    if not (isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()):
+        raise InvalidCommand(f"{path} must be an ISO 3166-1 alpha-2 code such as 'DE'")
+    return value
+
+
+def _domain(path: str, value: Any) -> Any:
+    if not isinstance(value, str):
+        raise InvalidCommand(f"{path} must be text")
+    return normalise_domain(value) if value.strip() else ""
+
+
+def _money(path: str, value: Any) -> Any:
+    if value is not None and not isinstance(value, Money):
+        raise InvalidCommand(f"{path} must be an amount with a currency")
+    return value
+
+
+def _date(path: str, value: Any) -> Any:
+    if value is not None and not isinstance(value, date):
+        raise InvalidCommand(f"{path} must be a date")
+    if value is not None and not 2000 <= value.year <= 2100:
+        raise InvalidCommand(f"{path} must fall between the years 2000 and 2100")
+    return value
+
+
+def _contacts(path: str, value: Any) -> Any:
+    if not isinstance(value, list | tuple) or not all(isinstance(c, Contact) for c in value):
+        raise InvalidCommand(f"{path} must be a list of contacts")
+    if len(value) > MAX_ITEMS:
+        raise InvalidCommand(f"{path} holds at most {MAX_ITEMS} contacts")
+    for contact in value:
+        _text(MAX_TEXT, required=True)(f"{path}.name", contact.name)
+        for part in ("email", "phone", "title"):
+            _text(MAX_TEXT)(f"{path}.{part}", getattr(contact, part))
+    return list(value)
+
+
+def _products(path: str, value: Any) -> Any:
+    if not isinstance(value, list | tuple) or len(value) > MAX_ITEMS:
+        raise InvalidCommand(f"{path} must be a list of at most {MAX_ITEMS} product names")
+    return [_text(MAX_TEXT, required=True)(path, item) for item in value]
+
+
+CORE_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "title": _text(MAX_TEXT, required=True),
+    "customer.name": _text(MAX_TEXT, required=True),
+    "customer.website_domain": _domain,
+    "customer.industry": _text(MAX_TEXT),
+    "customer.country": _country,
+    "customer.contacts": _contacts,
+    "expected_amount": _money,
+    "target_close_date": _date,
+    "next_steps": _text(MAX_LONG_TEXT),
+    "products": _products,
+}
+
+CORE_DEFAULTS: dict[str, Any] = {
+    "customer.website_domain": "",
+    "customer.industry": "",
+    "customer.country": None,
+    "customer.contacts": [],
+    "expected_amount": None,
+    "target_close_date": None,
+    "next_steps": "",
+    "products": [],
+}
+
+COUNTERPART_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "crm_reference": _text(MAX_TEXT),
+    "forecast_amount": _money,
+    "internal_notes": _text(MAX_LONG_TEXT),
+}
+
+
+def checked(
+    rules: dict[str, Callable[[str, Any], Any]], changes: dict[str, Any]
+) -> dict[str, Any]:
+    """Each change checked and normalised; unknown paths are refused by name."""
+    unknown = sorted(set(changes) - set(rules))
+    if unknown:
+        raise InvalidCommand(f"unknown fields: {', '.join(unknown)}")
+    checked_changes = {}
+    for path, value in changes.items():
+        if value is None and path in ("customer.country",):
+            checked_changes[path] = None
+            continue
+        checked_changes[path] = rules[path](path, value)
+    return checked_changes

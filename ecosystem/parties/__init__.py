@@ -1,0 +1,1 @@
+"""Parties (companies on the network) and their users."""

@@ -1,0 +1,161 @@
+"""Party and user services: register companies, add users, issue and check bearer tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from ecosystem.actors import Actor, Capability, Principal, Role
+from ecosystem.errors import Conflict, InvalidCommand, NotFound, Unauthenticated
+from ecosystem.keys import UniqueKey, key_id
+from ecosystem.names import normalise_domain
+from ecosystem.parties.domainmodel import Party, PartyKind, User
+from ecosystem.service import Idempotency, NetworkBase, Written
+
+TOKEN_PREFIX = "csl_"
+
+
+def hash_token(token: str) -> str:
+    """Tokens carry 256 random bits, so one SHA-256 round is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token in plain text: returned once, at issue, and never stored."""
+
+    token_id: UUID
+    token: str
+
+
+class PartyCommands(NetworkBase):
+    def register_party(
+        self,
+        principal: Principal,
+        name: str,
+        website_domain: str,
+        kind: PartyKind,
+        network_operator: bool = False,
+        idempotency: Idempotency | None = None,
+    ) -> Written:
+        principal.require(Capability.REGISTER_PARTY)
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise InvalidCommand("a party name must be 1 to 200 characters")
+        domain = normalise_domain(website_domain)
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            if self.exists(key_id("party-domain", domain)):
+                raise Conflict(f"a party with the website domain {domain} is already registered")
+            party = Party(name, domain, PartyKind(kind), network_operator, principal.actor)
+            claim = UniqueKey("party-domain", domain, party.id, principal.actor)
+            return [party, claim], Written(party.id, party.version)
+
+        return self.execute(attempt, idempotency)
+
+    def party(self, party_id: UUID) -> Party:
+        return self.load(Party, party_id, "party")
+
+    def parties(self) -> list[Party]:
+        return [self.party(e.originator_id) for e in self.events_of([Party.Registered])]
+
+    def add_user(
+        self,
+        principal: Principal,
+        party_id: UUID,
+        name: str,
+        email: str,
+        roles: list[Role],
+        idempotency: Idempotency | None = None,
+    ) -> tuple[Written, IssuedToken | None]:
+        self._check_user_admin(principal, party_id)
+        if not roles:
+            raise InvalidCommand("a user needs at least one role")
+        if not name.strip() or len(name) > 200 or len(email) > 200:
+            raise InvalidCommand("a user needs a name and an email of at most 200 characters")
+        issued = _new_token()
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            user = User(party_id, name.strip(), email.strip(), list(roles), principal.actor)
+            claim = self._issue(user, issued, "initial", principal.actor)
+            return [user, claim], Written(user.id, user.version)
+
+        written = self.execute(attempt, idempotency)
+        return written, None if written.replayed else issued
+
+    def issue_token(
+        self, principal: Principal, user_id: UUID, label: str = ""
+    ) -> tuple[Written, IssuedToken]:
+        user = self.user(user_id)
+        self._check_user_admin(principal, user.party_id, own_user_id=user_id)
+        issued = _new_token()
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            fresh = self.user(user_id)
+            claim = self._issue(fresh, issued, label[:100], principal.actor)
+            return [fresh, claim], Written(fresh.id, fresh.version)
+
+        return self.execute(attempt), issued
+
+    def revoke_token(self, principal: Principal, user_id: UUID, token_id: UUID) -> Written:
+        user = self.user(user_id)
+        self._check_user_admin(principal, user.party_id, own_user_id=user_id)
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            fresh = self.user(user_id)
+            fresh.revoke_token(token_id, principal.actor)
+            return [fresh], Written(fresh.id, fresh.version)
+
+        return self.execute(attempt)
+
+    def user(self, user_id: UUID) -> User:
+        return self.load(User, user_id, "user")
+
+    def users_of(self, principal: Principal, party_id: UUID) -> list[User]:
+        self._check_user_admin(principal, party_id)
+        users = (self.user(e.originator_id) for e in self.events_of([User.Added]))
+        return [user for user in users if user.party_id == party_id]
+
+    def authenticate(self, token: str) -> Principal:
+        """The principal a bearer token stands for; revoked or unknown tokens are refused."""
+        token_hash = hash_token(token)
+        try:
+            claim = self.load(UniqueKey, key_id("token", token_hash), "token")
+            user = self.user(claim.target_id)
+        except NotFound:
+            raise Unauthenticated("the bearer token is not valid") from None
+        if not user.accepts(token_hash):
+            raise Unauthenticated("the bearer token is not valid")
+        party = self.party(user.party_id)
+        return Principal(
+            actor=Actor(party.id, user.id),
+            roles=user.roles,
+            network_admin=party.network_operator and Role.ADMIN in user.roles,
+        )
+
+    def _issue(self, user: User, issued: IssuedToken, label: str, actor: Actor) -> UniqueKey:
+        token_hash = hash_token(issued.token)
+        user.issue_token(issued.token_id, token_hash, label, actor)
+        return UniqueKey("token", token_hash, user.id, actor)
+
+    def _check_user_admin(
+        self, principal: Principal, party_id: UUID, own_user_id: UUID | None = None
+    ) -> None:
+        """A party's admins manage its users; network admins manage anyone's; users their own."""
+        if principal.actor.is_system or principal.network_admin:
+            self.party(party_id)
+            return
+        if principal.party_id != party_id:
+            raise NotFound(f"no party with id {party_id}")
+        if own_user_id is not None and principal.actor.user_id == own_user_id:
+            return
+        principal.require(Capability.MANAGE_USERS)
+
+
+def _new_token() -> IssuedToken:
+    return IssuedToken(uuid4(), TOKEN_PREFIX + secrets.token_urlsafe(32))

@@ -1,0 +1,92 @@
+"""The Partnership aggregate: one per pair of parties, proposed by one and accepted by the other."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from uuid import UUID
+
+from eventsourcing.domain import Aggregate, event
+
+from ecosystem.actors import Actor
+from ecosystem.errors import Conflict, InvalidCommand
+from ecosystem.keys import key_id
+
+
+class PartnershipStatus(StrEnum):
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    DECLINED = "declined"
+    ENDED = "ended"
+
+
+def partnership_id(party_a: UUID, party_b: UUID) -> UUID:
+    low, high = sorted((party_a, party_b))
+    return key_id("partnership", f"{low}:{high}")
+
+
+class Partnership(Aggregate):
+    """Sharing happens only between parties whose partnership is active."""
+
+    @event("Proposed")
+    def __init__(self, proposer_id: UUID, partner_id: UUID, actor: Actor) -> None:
+        self._proposed(proposer_id, partner_id)
+
+    @staticmethod
+    def create_id(proposer_id: UUID, partner_id: UUID, actor: Actor) -> UUID:
+        return partnership_id(proposer_id, partner_id)
+
+    def _proposed(self, proposer_id: UUID, partner_id: UUID) -> None:
+        self.proposer_id = proposer_id
+        self.partner_id = partner_id
+        self.status = PartnershipStatus.PROPOSED
+
+    @property
+    def parties(self) -> tuple[UUID, UUID]:
+        return (self.proposer_id, self.partner_id)
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is PartnershipStatus.ACTIVE
+
+    def other_party(self, party_id: UUID) -> UUID:
+        return self.partner_id if party_id == self.proposer_id else self.proposer_id
+
+    def propose_again(self, proposer_id: UUID, actor: Actor) -> None:
+        if self.status in (PartnershipStatus.PROPOSED, PartnershipStatus.ACTIVE):
+            raise Conflict(f"a partnership between these parties is already {self.status}")
+        self._reproposed(proposer_id=proposer_id, partner_id=self.other_party(proposer_id), actor=actor)
+
+    @event("Reproposed")
+    def _reproposed(self, proposer_id: UUID, partner_id: UUID, actor: Actor) -> None:
+        self._proposed(proposer_id, partner_id)
+
+    def accept(self, actor: Actor) -> None:
+        self._check_answerable_by(actor.party_id, "accept")
+        self._accepted(actor=actor)
+
+    @event("Accepted")
+    def _accepted(self, actor: Actor) -> None:
+        self.status = PartnershipStatus.ACTIVE
+
+    def decline(self, actor: Actor) -> None:
+        self._check_answerable_by(actor.party_id, "decline")
+        self._declined(actor=actor)
+
+    @event("Declined")
+    def _declined(self, actor: Actor) -> None:
+        self.status = PartnershipStatus.DECLINED
+
+    def end(self, reason: str, actor: Actor) -> None:
+        if self.status not in (PartnershipStatus.PROPOSED, PartnershipStatus.ACTIVE):
+            raise InvalidCommand(f"the partnership is already {self.status}")
+        self._ended(reason=reason, actor=actor)
+
+    @event("Ended")
+    def _ended(self, reason: str, actor: Actor) -> None:
+        self.status = PartnershipStatus.ENDED
+
+    def _check_answerable_by(self, party_id: UUID, verb: str) -> None:
+        if self.status is not PartnershipStatus.PROPOSED:
+            raise InvalidCommand(f"only a proposed partnership can be answered; it is {self.status}")
+        if party_id != self.partner_id:
+            raise InvalidCommand(f"only the invited party may {verb} the proposal")

@@ -1,0 +1,137 @@
+"""The application core every command shares: loading, saving, retries and idempotency."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.utils import Environment, get_topic
+
+from ecosystem.errors import Conflict, IdempotencyKeyReused, NotFound, VersionMismatch
+from ecosystem.keys import IdempotencyRecord, key_id
+from ecosystem.transcodings import register_cosell_transcodings
+
+A = TypeVar("A", bound=Aggregate)
+
+MAX_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class Idempotency:
+    """A client's Idempotency-Key with a fingerprint of the request it came with."""
+
+    user_id: UUID
+    key: str
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a command wrote: the object it is about and that object's new version."""
+
+    object_id: UUID
+    version: int
+    extra: dict[str, Any] = field(default_factory=dict)
+    replayed: bool = False
+
+
+Attempt = Callable[[], tuple[Sequence[Aggregate], Written]]
+
+
+class NetworkBase(Application[UUID]):
+    """Event store plumbing shared by the party, partnership and opportunity services."""
+
+    name = "Cosell"
+
+    def construct_env(self, name: str, env: Any = None) -> Environment:
+        # Settings are read once, by the composition root; not from os.environ here.
+        return Environment(name, dict(env or {}))
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        register_cosell_transcodings(transcoder)
+
+    def load(self, cls: type[A], object_id: UUID, what: str) -> A:
+        try:
+            aggregate = self.repository.get(object_id)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} with id {object_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {what} with id {object_id}")
+        return aggregate
+
+    def exists(self, object_id: UUID) -> bool:
+        return object_id in self.repository
+
+    def execute(self, attempt: Attempt, idempotency: Idempotency | None = None) -> Written:
+        """Run a command: load, decide, save; retried on a concurrent write.
+
+        An attempt that names an expected version re-checks it on every try, so a stale
+        write fails with VersionMismatch instead of being retried onto newer state.
+        """
+        replay = self._replayed(idempotency)
+        if replay is not None:
+            return replay
+        for _ in range(MAX_ATTEMPTS):
+            aggregates, written = attempt()
+            pending = list(aggregates)
+            if idempotency is not None:
+                outcome = {"object_id": written.object_id.hex, "version": written.version}
+                pending.append(
+                    IdempotencyRecord(
+                        idempotency.user_id, idempotency.key, idempotency.fingerprint, outcome
+                    )
+                )
+            try:
+                self.save(*pending)
+            except IntegrityError:
+                replay = self._replayed(idempotency)
+                if replay is not None:
+                    return replay
+                continue
+            return written
+        raise Conflict("the object is changing too quickly right now; retry the request")
+
+    def _replayed(self, idempotency: Idempotency | None) -> Written | None:
+        if idempotency is None:
+            return None
+        record_id = key_id("idempotency", f"{idempotency.user_id}:{idempotency.key}")
+        try:
+            record = self.repository.get(record_id)
+        except AggregateNotFoundError:
+            return None
+        if record.fingerprint != idempotency.fingerprint:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was already used with a different request; "
+                "use a new key for a new request"
+            )
+        outcome = record.outcome
+        return Written(UUID(outcome["object_id"]), outcome["version"], replayed=True)
+
+    def at_version(self, cls: type[A], object_id: UUID, version: int, what: str) -> A:
+        aggregate = self.load(cls, object_id, what)
+        if version != aggregate.version:
+            aggregate = self.repository.get(object_id, version=version)
+        return aggregate
+
+    def events_of(self, event_classes: Sequence[type[DomainEventProtocol[UUID]]]) -> Iterator[Any]:
+        """Every recorded event of the given classes, oldest first (a log scan)."""
+        topics = [get_topic(cls) for cls in event_classes]
+        start = 1
+        while True:
+            notifications = self.recorder.select_notifications(start, 500, topics=topics)
+            for notification in notifications:
+                yield self.mapper.to_domain_event(notification)
+            if len(notifications) < 500:
+                return
+            start = notifications[-1].id + 1
+
+
+def check_version(aggregate: Aggregate, expected: int | None) -> None:
+    if expected is not None and expected != aggregate.version:
+        raise VersionMismatch(expected, aggregate.version)
