@@ -1,0 +1,155 @@
+"""The `cosell` command line: serve the API, run the demo, administer parties and users."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from api.bootstrap import build_network
+from api.settings import Settings
+from ecosystem.actors import OPERATOR, Role
+from ecosystem.errors import CosellError
+from ecosystem.network import Network
+from ecosystem.parties.domainmodel import PartyKind
+
+app = typer.Typer(help="Cosell: a multi-party co-sell network.", no_args_is_help=True)
+admin = typer.Typer(help="Operator commands: parties, users and tokens.", no_args_is_help=True)
+app.add_typer(admin, name="admin")
+
+
+def _network() -> Network:
+    return build_network(Settings())
+
+
+def _fail(error: CosellError) -> typer.Exit:
+    typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Listen address (default: COSELL_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: COSELL_PORT).")] = None,
+    demo: Annotated[bool, typer.Option(help="Seed the demo network if empty; print tokens.")] = False,
+) -> None:
+    """Start the HTTP API."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.demo import is_seeded, issue_demo_tokens, seed
+
+    settings = Settings()
+    if host is not None:
+        settings.host = host
+    if port is not None:
+        settings.port = port
+    network = build_network(settings)
+    if demo:
+        if not is_seeded(network):
+            typer.echo("Seeding the demo network …")
+            seed(network)
+        _print_tokens(issue_demo_tokens(network))
+    base = f"http://{settings.host}:{settings.port}"
+    typer.echo(f"\nCosell API:    {base}\nOpenAPI docs:  {base}/docs\nEvent store:   {_safe_url(settings.database_url)}\n")
+    uvicorn.run(create_app(settings, network), host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command()
+def demo() -> None:
+    """Seed the demo network (if empty) and print what each company sees."""
+    from api.demo import is_seeded, issue_demo_tokens, seed, what_each_company_sees
+
+    network = _network()
+    if not is_seeded(network):
+        seed(network)
+    for company, views in what_each_company_sees(network):
+        typer.secho(f"\n== What {company} sees ==", bold=True)
+        for view in views:
+            typer.echo(json.dumps(view, indent=2))
+    _print_tokens(issue_demo_tokens(network))
+
+
+@admin.command("create-party")
+def create_party(
+    name: Annotated[str, typer.Option(help="Company name.")],
+    domain: Annotated[str, typer.Option(help="Website domain, such as example.com.")],
+    kind: Annotated[PartyKind, typer.Option(help="What kind of company it is.")],
+    operator: Annotated[bool, typer.Option(help="Its admins administer the network.")] = False,
+) -> None:
+    """Register a party (company) on the network."""
+    try:
+        written = _network().register_party(OPERATOR, name, domain, kind, operator)
+    except CosellError as error:
+        raise _fail(error) from None
+    typer.echo(str(written.object_id))
+
+
+@admin.command("create-user")
+def create_user(
+    party: Annotated[UUID, typer.Option(help="The party's id.")],
+    name: Annotated[str, typer.Option(help="The user's name.")],
+    email: Annotated[str, typer.Option(help="The user's email.")],
+    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+) -> None:
+    """Add a user to a party and print its first token (shown once)."""
+    try:
+        written, issued = _network().add_user(OPERATOR, party, name, email, role)
+    except CosellError as error:
+        raise _fail(error) from None
+    assert issued is not None
+    typer.echo(f"user:  {written.object_id}\ntoken: {issued.token}")
+
+
+@admin.command("issue-token")
+def issue_token(
+    user: Annotated[UUID, typer.Option(help="The user's id.")],
+    label: Annotated[str, typer.Option(help="What the token is for.")] = "",
+) -> None:
+    """Issue another token for a user and print it (shown once)."""
+    try:
+        _, issued = _network().issue_token(OPERATOR, user, label)
+    except CosellError as error:
+        raise _fail(error) from None
+    typer.echo(f"token id: {issued.token_id}\ntoken:    {issued.token}")
+
+
+@admin.command("revoke-token")
+def revoke_token(
+    user: Annotated[UUID, typer.Option(help="The user's id.")],
+    token_id: Annotated[UUID, typer.Option(help="The token's id.")],
+) -> None:
+    """Revoke a token; it stops working at once."""
+    try:
+        _network().revoke_token(OPERATOR, user, token_id)
+    except CosellError as error:
+        raise _fail(error) from None
+    typer.echo("revoked")
+
+
+@admin.command("list-parties")
+def list_parties() -> None:
+    """Print the party directory."""
+    for party in _network().parties():
+        flag = " (operator)" if party.network_operator else ""
+        typer.echo(f"{party.id}  {party.kind:<15} {party.website_domain:<30} {party.name}{flag}")
+
+
+def _print_tokens(users: list[object]) -> None:
+    typer.secho("\nDemo users (tokens are shown once; each run issues fresh ones):", bold=True)
+    for user in users:
+        roles = ",".join(getattr(user, "roles", []))
+        typer.echo(f"  {user.company:<22} {user.email:<36} {roles:<32} {user.token}")  # type: ignore[attr-defined]
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:
+    app()

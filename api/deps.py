@@ -1,0 +1,92 @@
+"""Request dependencies: the network, the caller, If-Match and Idempotency-Key."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.problems import BadRequest, PreconditionRequired
+from ecosystem.actors import Principal
+from ecosystem.errors import Unauthenticated
+from ecosystem.network import Network
+from ecosystem.service import Idempotency
+
+_bearer = HTTPBearer(auto_error=False, description="A user token, shown once when issued.")
+_ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
+
+
+def get_network(request: Request) -> Network:
+    network: Network = request.app.state.network
+    return network
+
+
+NetworkDep = Annotated[Network, Depends(get_network)]
+
+
+def get_principal(
+    network: NetworkDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None:
+        raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
+    return network.authenticate(credentials.credentials)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def _parse_etag(value: str) -> int:
+    match = _ETAG.match(value)
+    if match is None:
+        raise BadRequest('If-Match must be the ETag of a read, such as "3"')
+    return int(match.group(1))
+
+
+def optional_version(
+    if_match: Annotated[str | None, Header(description="ETag of the version you expect.")] = None,
+) -> int | None:
+    return None if if_match is None else _parse_etag(if_match)
+
+
+def required_version(
+    if_match: Annotated[str | None, Header(description="ETag of the version you change.")] = None,
+) -> int:
+    if if_match is None:
+        raise PreconditionRequired(
+            "this change needs an If-Match header with the ETag of the version you read"
+        )
+    return _parse_etag(if_match)
+
+
+ExpectedVersion = Annotated[int | None, Depends(optional_version)]
+RequiredVersion = Annotated[int, Depends(required_version)]
+
+
+async def get_idempotency(
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: Annotated[
+        str | None,
+        Header(description="Send the same key again to retry safely: nothing new is written."),
+    ] = None,
+) -> Idempotency | None:
+    if idempotency_key is None:
+        return None
+    if not 1 <= len(idempotency_key) <= 255:
+        raise BadRequest("an Idempotency-Key is 1 to 255 characters")
+    body = await request.body()
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True) if body else ""
+    except ValueError:
+        canonical = body.decode("utf-8", "replace")
+    request_line = f"{request.method} {request.url.path}\n{canonical}"
+    fingerprint = hashlib.sha256(request_line.encode()).hexdigest()
+    return Idempotency(principal.actor.user_id, idempotency_key, fingerprint)
+
+
+IdempotencyDep = Annotated[Idempotency | None, Depends(get_idempotency)]

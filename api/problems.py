@@ -1,0 +1,93 @@
+"""Errors as RFC 9457 problem details (application/problem+json), each with a clear detail."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ecosystem.errors import (
+    Conflict,
+    CosellError,
+    IdempotencyKeyReused,
+    InvalidCommand,
+    NotFound,
+    NotPermitted,
+    RoleNotAllowed,
+    Unauthenticated,
+    VersionMismatch,
+)
+
+log = logging.getLogger("cosell.api")
+
+STATUS: dict[type[CosellError], int] = {
+    Unauthenticated: 401,
+    RoleNotAllowed: 403,
+    NotPermitted: 403,
+    NotFound: 404,
+    Conflict: 409,
+    VersionMismatch: 412,
+    InvalidCommand: 422,
+    IdempotencyKeyReused: 422,
+}
+
+
+class ProblemResponse(JSONResponse):
+    media_type = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> ProblemResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return ProblemResponse(body, status_code=status, headers=headers)
+
+
+class PreconditionRequired(CosellError):
+    title = "Precondition required"
+
+
+class BadRequest(CosellError):
+    title = "Bad request"
+
+
+def status_of(error: CosellError) -> int:
+    if isinstance(error, PreconditionRequired):
+        return 428
+    if isinstance(error, BadRequest):
+        return 400
+    for cls in type(error).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(CosellError)
+    async def refused(request: Request, error: CosellError) -> ProblemResponse:
+        extra = {}
+        conflicting = getattr(error, "conflicting", None)
+        if conflicting:
+            extra["conflicting_opportunities"] = [str(i) for i in conflicting]
+        return problem(status_of(error), error.title, error.detail, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> ProblemResponse:
+        errors = [
+            {"location": [str(part) for part in e["loc"]], "message": e["msg"]}
+            for e in error.errors()
+        ]
+        detail = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors)
+        return problem(422, "Invalid request", detail, errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, error: StarletteHTTPException) -> ProblemResponse:
+        return problem(error.status_code, "Request refused", str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def crashed(request: Request, error: Exception) -> ProblemResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "the server failed to handle this request")

@@ -1,0 +1,273 @@
+"""Shared opportunities: register, read, change, invite, stage, notes, close and history."""
+
+from __future__ import annotations
+
+import base64
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CurrentPrincipal, ExpectedVersion, IdempotencyDep, NetworkDep, RequiredVersion
+from api.problems import BadRequest
+from api.routers.rendering import etag, opportunity_response
+from api.schemas.opportunities import (
+    Closing,
+    CounterpartUpdate,
+    EventHistory,
+    InvitationCreate,
+    NoteCreate,
+    OpportunityCreate,
+    OpportunityPage,
+    OpportunityPublic,
+    OpportunityUpdate,
+    Reason,
+    StageChange,
+)
+from ecosystem.opportunities.fields import Stage
+from policies import event_view, opportunity_view
+
+router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
+View = dict[str, Any] | Response
+OPTS: dict[str, Any] = {"response_model": OpportunityPublic, "response_model_exclude_unset": True}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, **OPTS)
+def register(
+    body: OpportunityCreate,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """Register a deal; 409 if an open deal for the same customer already involves you."""
+    written = network.register_opportunity(
+        principal, body.changes(), body.override_conflicts, idempotency
+    )
+    response.headers["Location"] = f"/v1/opportunities/{written.object_id}"
+    return opportunity_response(network, principal, written, response)
+
+
+@router.get("", response_model=OpportunityPage, response_model_exclude_unset=True)
+def list_opportunities(
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    stage: Annotated[Stage | None, Query(description="Only deals in this stage.")] = None,
+    relation: Annotated[
+        Literal["owned", "partner", "invited"] | None,
+        Query(description="owned: you registered it; partner: you accepted; invited: pending."),
+    ] = None,
+    sort: Literal["created_at", "-created_at", "updated_at", "-updated_at"] = "-updated_at",
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """The deals your party is involved in, as you may see them; filtered, sorted, paged."""
+    party = principal.party_id
+    found = network.opportunities_for(principal)
+    if stage is not None:
+        found = [o for o in found if o.stage == stage]
+    if relation == "owned":
+        found = [o for o in found if o.owner_id == party]
+    elif relation == "partner":
+        found = [o for o in found if o.owner_id != party and o.is_partner(party)]
+    elif relation == "invited":
+        found = [o for o in found if o.is_invited(party)]
+    key = "created_on" if sort.endswith("created_at") else "modified_on"
+    found.sort(key=lambda o: (getattr(o, key), o.id.hex), reverse=sort.startswith("-"))
+    start = _offset(cursor)
+    page = found[start : start + limit]
+    more = start + limit < len(found)
+    items = [opportunity_view(party, o) for o in page]
+    return {
+        "items": [item for item in items if item is not None],
+        "next_cursor": _cursor(start + limit) if more else None,
+    }
+
+
+@router.get("/{opportunity_id}", **OPTS)
+def get_opportunity(
+    opportunity_id: UUID, network: NetworkDep, principal: CurrentPrincipal, response: Response
+) -> View:
+    """One deal as you may see it; the ETag is its version, for If-Match on changes."""
+    opportunity = network.opportunity(principal, opportunity_id)
+    response.headers["ETag"] = etag(opportunity.version)
+    view = opportunity_view(principal.party_id, opportunity)
+    assert view is not None  # network.opportunity() already refused non-participants
+    return view
+
+
+@router.patch("/{opportunity_id}", **OPTS)
+def update(
+    opportunity_id: UUID,
+    body: OpportunityUpdate,
+    version: RequiredVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> View:
+    """Change the deal's details (owner only); needs If-Match, 412 if stale."""
+    written = network.update_opportunity(principal, opportunity_id, body.changes(), version)
+    return opportunity_response(network, principal, written, response)
+
+
+@router.patch("/{opportunity_id}/counterpart", **OPTS)
+def update_counterpart(
+    opportunity_id: UUID,
+    body: CounterpartUpdate,
+    version: RequiredVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    response: Response,
+) -> View:
+    """Change your own party's counterpart fields (CRM reference, forecast, internal notes)."""
+    written = network.update_counterpart(principal, opportunity_id, body.changes(), version)
+    return opportunity_response(network, principal, written, response)
+
+
+@router.post("/{opportunity_id}/invitations", **OPTS)
+def invite(
+    opportunity_id: UUID,
+    body: InvitationCreate,
+    version: ExpectedVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """Invite an active partner to the deal with a role (owner only)."""
+    written = network.invite_partner(
+        principal, opportunity_id, body.party_id, body.role, version, idempotency
+    )
+    return opportunity_response(network, principal, written, response)
+
+
+@router.post("/{opportunity_id}/invitations/{party_id}/accept", **OPTS)
+def accept_invitation(
+    opportunity_id: UUID,
+    party_id: UUID,
+    version: ExpectedVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """Accept your party's invitation; you then see the deal as a partner."""
+    _check_own_party(principal.party_id, party_id)
+    written = network.accept_invitation(principal, opportunity_id, version, idempotency)
+    return opportunity_response(network, principal, written, response)
+
+
+@router.post("/{opportunity_id}/invitations/{party_id}/decline", **OPTS)
+def decline_invitation(
+    opportunity_id: UUID,
+    party_id: UUID,
+    body: Reason,
+    version: ExpectedVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """Decline your party's invitation; the deal is then hidden from you."""
+    _check_own_party(principal.party_id, party_id)
+    written = network.decline_invitation(
+        principal, opportunity_id, body.reason, version, idempotency
+    )
+    return opportunity_response(network, principal, written, response)
+
+
+@router.post("/{opportunity_id}/invitations/{party_id}/withdraw", **OPTS)
+def withdraw(
+    opportunity_id: UUID,
+    party_id: UUID,
+    body: Reason,
+    version: ExpectedVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """The owner withdraws a partner, or a partner leaves the deal (then 204)."""
+    written = network.withdraw_partner(
+        principal, opportunity_id, party_id, body.reason, version, idempotency
+    )
+    return opportunity_response(network, principal, written, response)
+
+
+@router.post("/{opportunity_id}/stage", **OPTS)
+def change_stage(
+    opportunity_id: UUID,
+    body: StageChange,
+    version: ExpectedVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """Move the deal forward; moving back, or out of a closed stage, needs reopen."""
+    written = network.change_stage(
+        principal, opportunity_id, body.stage, body.reopen, version, idempotency
+    )
+    return opportunity_response(network, principal, written, response)
+
+
+@router.post("/{opportunity_id}/notes", **OPTS)
+def add_note(
+    opportunity_id: UUID,
+    body: NoteCreate,
+    version: ExpectedVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """Write a note on the deal (any participant who accepted)."""
+    written = network.add_note(principal, opportunity_id, body.text, version, idempotency)
+    return opportunity_response(network, principal, written, response)
+
+
+@router.post("/{opportunity_id}/close", **OPTS)
+def close(
+    opportunity_id: UUID,
+    body: Closing,
+    version: ExpectedVersion,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> View:
+    """Close the deal as won (Launched) or lost (Closed Lost, with a reason)."""
+    written = network.close_opportunity(
+        principal, opportunity_id, body.outcome, body.reason, version, idempotency
+    )
+    return opportunity_response(network, principal, written, response)
+
+
+@router.get("/{opportunity_id}/events", response_model=EventHistory)
+def history(
+    opportunity_id: UUID, network: NetworkDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """The deal's recorded events, oldest first, each redacted as you may see it."""
+    opportunity = network.opportunity(principal, opportunity_id)
+    views = (event_view(principal.party_id, opportunity, e) for e in network.history(
+        principal, opportunity_id
+    ))
+    return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
+
+
+def _check_own_party(caller: UUID, party_id: UUID) -> None:
+    if caller != party_id:
+        raise BadRequest("you can answer only your own party's invitation")
+
+
+def _offset(cursor: str | None) -> int:
+    if cursor is None:
+        return 0
+    try:
+        return int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
+    except ValueError:
+        raise BadRequest("the cursor is not one this API returned") from None
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()

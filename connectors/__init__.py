@@ -1,0 +1,1 @@
+"""Links to the outside: NATS feeds and peer nodes, webhooks, CRM and spreadsheet connectors."""

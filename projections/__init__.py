@@ -1,0 +1,1 @@
+"""Per-company read models and KPI views built from the event log."""
