@@ -56,6 +56,12 @@ class NetworkBase(Application[UUID]):
         super().register_transcodings(transcoder)
         register_cosell_transcodings(transcoder)
 
+    def close(self) -> None:
+        super().close()
+        engine = getattr(getattr(self.factory, "datastore", None), "engine", None)
+        if engine is not None:
+            engine.dispose()  # return pooled connections now, not at garbage collection
+
     def load(self, cls: type[A], object_id: UUID, what: str) -> A:
         try:
             aggregate = self.repository.get(object_id)
