@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 from uuid import UUID
 
 import typer
 
 from api.bootstrap import build_network
+from api.demo import DemoUser
 from api.settings import Settings
 from ecosystem.actors import OPERATOR, Role
 from ecosystem.errors import CosellError
@@ -33,7 +33,9 @@ def _fail(error: CosellError) -> typer.Exit:
 def serve(
     host: Annotated[str | None, typer.Option(help="Listen address (default: COSELL_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: COSELL_PORT).")] = None,
-    demo: Annotated[bool, typer.Option(help="Seed the demo network if empty; print tokens.")] = False,
+    demo: Annotated[
+        bool, typer.Option(help="Seed the demo network if empty; print tokens.")
+    ] = False,
 ) -> None:
     """Start the HTTP API."""
     import uvicorn
@@ -53,22 +55,26 @@ def serve(
             seed(network)
         _print_tokens(issue_demo_tokens(network))
     base = f"http://{settings.host}:{settings.port}"
-    typer.echo(f"\nCosell API:    {base}\nOpenAPI docs:  {base}/docs\nEvent store:   {_safe_url(settings.database_url)}\n")
-    uvicorn.run(create_app(settings, network), host=settings.host, port=settings.port, log_level="info")
+    typer.echo(f"\nCosell API:    {base}\nOpenAPI docs:  {base}/docs")
+    typer.echo(f"Event store:   {_safe_url(settings.database_url)}\n")
+    uvicorn.run(
+        create_app(settings, network), host=settings.host, port=settings.port, log_level="info"
+    )
 
 
 @app.command()
 def demo() -> None:
     """Seed the demo network (if empty) and print what each company sees."""
-    from api.demo import is_seeded, issue_demo_tokens, seed, what_each_company_sees
+    from api.demo import describe, is_seeded, issue_demo_tokens, seed, what_each_company_sees
 
     network = _network()
     if not is_seeded(network):
         seed(network)
+    names = {str(party.id): party.name for party in network.parties()}
     for company, views in what_each_company_sees(network):
         typer.secho(f"\n== What {company} sees ==", bold=True)
         for view in views:
-            typer.echo(json.dumps(view, indent=2))
+            typer.echo("\n".join("  " + line for line in describe(view, names)))
     _print_tokens(issue_demo_tokens(network))
 
 
@@ -137,11 +143,11 @@ def list_parties() -> None:
         typer.echo(f"{party.id}  {party.kind:<15} {party.website_domain:<30} {party.name}{flag}")
 
 
-def _print_tokens(users: list[object]) -> None:
+def _print_tokens(users: list[DemoUser]) -> None:
     typer.secho("\nDemo users (tokens are shown once; each run issues fresh ones):", bold=True)
     for user in users:
-        roles = ",".join(getattr(user, "roles", []))
-        typer.echo(f"  {user.company:<22} {user.email:<36} {roles:<32} {user.token}")  # type: ignore[attr-defined]
+        roles = ",".join(user.roles)
+        typer.echo(f"  {user.company:<22} {user.email:<36} {roles:<32} {user.token}")
 
 
 def _safe_url(url: str) -> str:

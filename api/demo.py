@@ -19,21 +19,33 @@ from policies import opportunity_view
 
 COMPANIES: list[dict[str, Any]] = [
     {
-        "name": "Northwind Software", "domain": "northwind-software.example", "kind": PartyKind.ISV,
+        "name": "Northwind Software",
+        "domain": "northwind-software.example",
+        "kind": PartyKind.ISV,
         "operator": False,
-        "users": [("Nora Lind", "nora", [Role.ADMIN, Role.SALES]), ("Sam Ortiz", "sam", [Role.SALES])],
+        "users": [
+            ("Nora Lind", "nora", [Role.ADMIN, Role.SALES]),
+            ("Sam Ortiz", "sam", [Role.SALES]),
+        ],
     },
     {
-        "name": "Bluebridge Consulting", "domain": "bluebridge.example", "kind": PartyKind.SI,
+        "name": "Bluebridge Consulting",
+        "domain": "bluebridge.example",
+        "kind": PartyKind.SI,
         "operator": False,
         "users": [("Bea Kumar", "bea", [Role.ADMIN, Role.PARTNER_MANAGER, Role.SALES])],
     },
     {
-        "name": "Stratus Cloud", "domain": "stratus-cloud.example", "kind": PartyKind.CLOUD_PROVIDER,
+        "name": "Stratus Cloud",
+        "domain": "stratus-cloud.example",
+        "kind": PartyKind.CLOUD_PROVIDER,
         "operator": True,
-        "users": [("Otto Berg", "otto", [Role.ADMIN]), ("Cara Diaz", "cara", [Role.PARTNER_MANAGER, Role.SALES])],
+        "users": [
+            ("Otto Berg", "otto", [Role.ADMIN]),
+            ("Cara Diaz", "cara", [Role.PARTNER_MANAGER, Role.SALES]),
+        ],
     },
-]  # fmt: skip
+]
 
 
 @dataclass(frozen=True)
@@ -57,7 +69,7 @@ def seed(network: Network) -> None:
             OPERATOR, company["name"], company["domain"], company["kind"], company["operator"]
         )
         for name, handle, roles in company["users"]:
-            written, issued = network.add_user(
+            _, issued = network.add_user(
                 OPERATOR, party.object_id, name, f"{handle}@{company['domain']}", roles
             )
             assert issued is not None
@@ -75,13 +87,15 @@ def seed(network: Network) -> None:
             "customer.website_domain": "contoso-retail.example",
             "customer.industry": "Retail",
             "customer.country": "DE",
-            "customer.contacts": [Contact("Dana Weiss", "dana.weiss@contoso-retail.example", "+49 30 1234567", "CIO")],
+            "customer.contacts": [
+                Contact("Dana Weiss", "dana.weiss@contoso-retail.example", "+49 30 1234567", "CIO")
+            ],
             "expected_amount": Money(Decimal("250000.00"), "EUR"),
             "target_close_date": date(2027, 3, 31),
             "next_steps": "Architecture workshop with the customer's data team.",
             "products": ["Northwind Lakehouse", "Stratus Managed Kubernetes"],
         },
-    )  # fmt: skip
+    )
     deal = contoso.object_id
     network.invite_partner(vendor, deal, integrator.party_id, PartnerRole.CO_SELLER)
     network.invite_partner(vendor, deal, cloud.party_id, PartnerRole.CLOUD_PROVIDER)
@@ -91,11 +105,15 @@ def seed(network: Network) -> None:
     network.change_stage(vendor, deal, Stage.TECHNICAL_VALIDATION)
     network.add_note(integrator, deal, "Bluebridge will staff the migration: two architects.")
     network.update_counterpart(
-        integrator, deal,
-        {"crm_reference": "BB-OPP-4411", "forecast_amount": Money(Decimal("80000.00"), "EUR"),
-         "internal_notes": "Margin target 22%."},
+        integrator,
+        deal,
+        {
+            "crm_reference": "BB-OPP-4411",
+            "forecast_amount": Money(Decimal("80000.00"), "EUR"),
+            "internal_notes": "Margin target 22%.",
+        },
         expected_version=None,
-    )  # fmt: skip
+    )
 
     fabrikam = network.register_opportunity(
         vendor,
@@ -120,7 +138,9 @@ def issue_demo_tokens(network: Network) -> list[DemoUser]:
         party = next(p for p in network.parties() if p.website_domain == company["domain"])
         for user in network.users_of(OPERATOR, party.id):
             _, issued = network.issue_token(OPERATOR, user.id, "demo session")
-            users.append(DemoUser(company["name"], user.name, user.email, sorted(user.roles), issued.token))
+            users.append(
+                DemoUser(company["name"], user.name, user.email, sorted(user.roles), issued.token)
+            )
     return users
 
 
@@ -142,3 +162,28 @@ def _principal_of(network: Network, party_id: UUID, user_id: UUID) -> Principal:
     if user.party_id != party_id:
         raise NotFound("user not in party")
     return Principal(Actor(party_id, user_id), user.roles)
+
+
+def describe(view: dict[str, Any], names: dict[str, str]) -> list[str]:
+    """A few lines saying what a company sees of one deal, and what is hidden from it."""
+    customer = view.get("customer", {})
+    amount = view.get("expected_amount")
+    invitation = view.get("invitation", {})
+    relation = "owner" if invitation.get("role") == "owner" else invitation.get("status")
+    lines = [f"{view.get('title')}  [{view.get('stage')}]  ({relation})"]
+
+    def shown(label: str, value: Any) -> None:
+        lines.append(f"    {label:<14} {'(hidden)' if value is None else value}")
+
+    shown("customer", customer.get("name"))
+    shown("industry", customer.get("industry"))
+    shown("amount", f"{amount['amount']} {amount['currency']}" if amount else None)
+    contacts = customer.get("contacts")
+    shown(
+        "contacts", None if contacts is None else ", ".join(c["name"] for c in contacts) or "none"
+    )
+    notes = view.get("notes")
+    shown("notes", None if notes is None else len(notes))
+    counterparts = view.get("counterparts")
+    shown("counterparts", None if not counterparts else ", ".join(names[p] for p in counterparts))
+    return lines

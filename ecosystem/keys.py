@@ -57,9 +57,7 @@ class IdempotencyRecord(Aggregate):
     """The first outcome of a request sent with an Idempotency-Key, kept for retries."""
 
     @event("Recorded")
-    def __init__(
-        self, user_id: UUID, key: str, fingerprint: str, outcome: dict[str, Any]
-    ) -> None:
+    def __init__(self, user_id: UUID, key: str, fingerprint: str, outcome: dict[str, Any]) -> None:
         self.fingerprint = fingerprint
         self.outcome = outcome
 

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate, DomainEventProtocol
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import Environment, get_topic
 
@@ -64,7 +64,7 @@ class NetworkBase(Application[UUID]):
 
     def load(self, cls: type[A], object_id: UUID, what: str) -> A:
         try:
-            aggregate = self.repository.get(object_id)
+            aggregate: Aggregate = self.repository.get(object_id)
         except AggregateNotFoundError:
             raise NotFound(f"no {what} with id {object_id}") from None
         if not isinstance(aggregate, cls):
@@ -108,7 +108,7 @@ class NetworkBase(Application[UUID]):
             return None
         record_id = key_id("idempotency", f"{idempotency.user_id}:{idempotency.key}")
         try:
-            record = self.repository.get(record_id)
+            record: IdempotencyRecord = self.repository.get(record_id)
         except AggregateNotFoundError:
             return None
         if record.fingerprint != idempotency.fingerprint:
@@ -125,9 +125,10 @@ class NetworkBase(Application[UUID]):
             aggregate = self.repository.get(object_id, version=version)
         return aggregate
 
-    def events_of(self, event_classes: Sequence[type[DomainEventProtocol[UUID]]]) -> Iterator[Any]:
-        """Every recorded event of the given classes, oldest first (a log scan)."""
-        topics = [get_topic(cls) for cls in event_classes]
+    def events_of(self, aggregate_class: type[Aggregate], *event_names: str) -> Iterator[Any]:
+        """Every recorded event of the given names, oldest first (a scan of the log)."""
+        assert all(hasattr(aggregate_class, name) for name in event_names), event_names
+        topics = [f"{get_topic(aggregate_class)}.{name}" for name in event_names]
         start = 1
         while True:
             notifications = self.recorder.select_notifications(start, 500, topics=topics)

@@ -50,9 +50,7 @@ def opportunity_view(viewer: UUID, opportunity: SharedOpportunity) -> dict[str, 
     return _nest({path: value for path, value in flat.items() if path in mask})
 
 
-def event_view(
-    viewer: UUID, opportunity: SharedOpportunity, event: Any
-) -> dict[str, Any] | None:
+def event_view(viewer: UUID, opportunity: SharedOpportunity, event: Any) -> dict[str, Any] | None:
     """One recorded event as `viewer` may see it; None when none of it is visible."""
     mask = visible_paths(viewer, opportunity)
     if mask is None:
@@ -157,7 +155,12 @@ def _json(value: Any) -> Any:
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
     if isinstance(value, Contact):
-        return {"name": value.name, "email": value.email, "phone": value.phone, "title": value.title}
+        return {
+            "name": value.name,
+            "email": value.email,
+            "phone": value.phone,
+            "title": value.title,
+        }
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime | date):

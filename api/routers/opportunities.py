@@ -249,9 +249,10 @@ def history(
 ) -> dict[str, Any]:
     """The deal's recorded events, oldest first, each redacted as you may see it."""
     opportunity = network.opportunity(principal, opportunity_id)
-    views = (event_view(principal.party_id, opportunity, e) for e in network.history(
-        principal, opportunity_id
-    ))
+    views = (
+        event_view(principal.party_id, opportunity, e)
+        for e in network.history(principal, opportunity_id)
+    )
     return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
 
 

@@ -34,9 +34,7 @@ def propose(
 
 
 @router.get("", response_model=list[PartnershipPublic])
-def list_partnerships(
-    network: NetworkDep, principal: CurrentPrincipal
-) -> list[PartnershipPublic]:
+def list_partnerships(network: NetworkDep, principal: CurrentPrincipal) -> list[PartnershipPublic]:
     """Your party's partnerships, in every status."""
     return [PartnershipPublic.of(p) for p in network.partnerships_of(principal)]
 

@@ -11,7 +11,9 @@ from ecosystem.money import Money
 
 Text = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=5000)]
-RequiredText = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+RequiredText = Annotated[
+    str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
+]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
@@ -23,7 +25,7 @@ class Strict(BaseModel):
 
 class MoneyIn(Strict):
     amount: Decimal = Field(
-        description="Decimal amount; send a string such as \"125000.00\" to keep every digit.",
+        description='Decimal amount; send a string such as "125000.00" to keep every digit.',
         ge=0,
         max_digits=18,
         allow_inf_nan=False,

@@ -170,7 +170,7 @@ class OpportunityCommands(PartnershipCommands):
         principal.require(Capability.READ)
         party = principal.party_id
         ids: dict[UUID, None] = {}
-        for e in self.events_of([SharedOpportunity.Registered, SharedOpportunity.PartnerInvited]):
+        for e in self.events_of(SharedOpportunity, "Registered", "PartnerInvited"):
             if party in (getattr(e, "owner_id", None), getattr(e, "party_id", None)):
                 ids[e.originator_id] = None
         found = (self.load(SharedOpportunity, i, "opportunity") for i in ids)

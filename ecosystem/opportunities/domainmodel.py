@@ -195,9 +195,7 @@ class SharedOpportunity(Aggregate):
         self._stage_changed(from_stage=self.stage, stage=stage, reopened=going_back, actor=actor)
 
     @event("StageChanged")
-    def _stage_changed(
-        self, from_stage: Stage, stage: Stage, reopened: bool, actor: Actor
-    ) -> None:
+    def _stage_changed(self, from_stage: Stage, stage: Stage, reopened: bool, actor: Actor) -> None:
         self.stage = Stage(stage)
         self.closing_reason = ""
 

@@ -142,14 +142,12 @@ COUNTERPART_FIELDS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
-def checked(
-    rules: dict[str, Callable[[str, Any], Any]], changes: dict[str, Any]
-) -> dict[str, Any]:
+def checked(rules: dict[str, Callable[[str, Any], Any]], changes: dict[str, Any]) -> dict[str, Any]:
     """Each change checked and normalised; unknown paths are refused by name."""
     unknown = sorted(set(changes) - set(rules))
     if unknown:
         raise InvalidCommand(f"unknown fields: {', '.join(unknown)}")
-    checked_changes = {}
+    checked_changes: dict[str, Any] = {}
     for path, value in changes.items():
         if value is None and path in ("customer.country",):
             checked_changes[path] = None

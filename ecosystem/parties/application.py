@@ -62,7 +62,7 @@ class PartyCommands(NetworkBase):
         return self.load(Party, party_id, "party")
 
     def parties(self) -> list[Party]:
-        return [self.party(e.originator_id) for e in self.events_of([Party.Registered])]
+        return [self.party(e.originator_id) for e in self.events_of(Party, "Registered")]
 
     def add_user(
         self,
@@ -118,7 +118,7 @@ class PartyCommands(NetworkBase):
 
     def users_of(self, principal: Principal, party_id: UUID) -> list[User]:
         self._check_user_admin(principal, party_id)
-        users = (self.user(e.originator_id) for e in self.events_of([User.Added]))
+        users = (self.user(e.originator_id) for e in self.events_of(User, "Added"))
         return [user for user in users if user.party_id == party_id]
 
     def authenticate(self, token: str) -> Principal:

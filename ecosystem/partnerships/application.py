@@ -62,7 +62,7 @@ class PartnershipCommands(PartyCommands):
         return partnership
 
     def partnerships_of(self, principal: Principal) -> list[Partnership]:
-        ids = {e.originator_id for e in self.events_of([Partnership.Proposed])}
+        ids = {e.originator_id for e in self.events_of(Partnership, "Proposed")}
         found = (self.load(Partnership, i, "partnership") for i in ids)
         mine = [p for p in found if principal.party_id in p.parties]
         return sorted(mine, key=lambda p: p.created_on)

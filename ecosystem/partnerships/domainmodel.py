@@ -54,7 +54,9 @@ class Partnership(Aggregate):
     def propose_again(self, proposer_id: UUID, actor: Actor) -> None:
         if self.status in (PartnershipStatus.PROPOSED, PartnershipStatus.ACTIVE):
             raise Conflict(f"a partnership between these parties is already {self.status}")
-        self._reproposed(proposer_id=proposer_id, partner_id=self.other_party(proposer_id), actor=actor)
+        self._reproposed(
+            proposer_id=proposer_id, partner_id=self.other_party(proposer_id), actor=actor
+        )
 
     @event("Reproposed")
     def _reproposed(self, proposer_id: UUID, partner_id: UUID, actor: Actor) -> None:
@@ -87,6 +89,8 @@ class Partnership(Aggregate):
 
     def _check_answerable_by(self, party_id: UUID, verb: str) -> None:
         if self.status is not PartnershipStatus.PROPOSED:
-            raise InvalidCommand(f"only a proposed partnership can be answered; it is {self.status}")
+            raise InvalidCommand(
+                f"only a proposed partnership can be answered; it is {self.status}"
+            )
         if party_id != self.partner_id:
             raise InvalidCommand(f"only the invited party may {verb} the proposal")
