@@ -35,8 +35,10 @@ def normalise_domain(value: str) -> str:
 
 def normalise_company_name(value: str) -> str:
     """`ACME, Inc.` and `Acme Incorporated` -> `acme`: case, accents, punctuation, legal form."""
-    text = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    words = re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
+    text = unicodedata.normalize("NFKD", value.casefold())
+    text = "".join(char for char in text if not unicodedata.combining(char)).replace(".", "")
+    words = re.split(r"[\W_]+", text)
+    words = [word for word in words if word]
     while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
         words.pop()
     return " ".join(words)

@@ -33,7 +33,8 @@ class RegistrationConflict(Conflict):
 
 
 def customer_keys(opportunity: SharedOpportunity) -> list[str]:
-    keys = [f"name:{normalise_company_name(opportunity.fields['customer.name'])}"]
+    name = normalise_company_name(opportunity.fields["customer.name"])
+    keys = [f"name:{name}"] if name else []
     if opportunity.fields.get("customer.website_domain"):
         keys.append(f"domain:{opportunity.fields['customer.website_domain']}")
     return keys
@@ -53,10 +54,13 @@ class OpportunityCommands(PartnershipCommands):
         def attempt() -> tuple[Sequence[Aggregate], Written]:
             opportunity = SharedOpportunity.register(principal.party_id, fields, principal.actor)
             indexes = self._customer_indexes(opportunity)
+            keys = set(customer_keys(opportunity))
             conflicting = [
                 other.id
                 for other in self._indexed_opportunities(indexes)
-                if other.is_open and principal.party_id in other.involved_parties
+                if other.is_open
+                and principal.party_id in other.involved_parties
+                and keys & set(customer_keys(other))  # the index keeps old names too
             ]
             if conflicting and not override_conflicts:
                 raise RegistrationConflict(conflicting)
@@ -93,11 +97,12 @@ class OpportunityCommands(PartnershipCommands):
         idempotency: Idempotency | None = None,
     ) -> Written:
         def act(opportunity: SharedOpportunity) -> list[Aggregate]:
-            if party_id != opportunity.owner_id:
-                self.party(party_id)
-                if not self.is_active_partnership(opportunity.owner_id, party_id):
-                    raise Conflict("opportunities are shared only with active partners")
-            opportunity.invite(party_id, role, principal.actor)
+            if principal.party_id == opportunity.owner_id != party_id:
+                self.party(party_id)  # an unknown party is 404, like any unknown id
+            active = party_id != opportunity.owner_id and self.is_active_partnership(
+                opportunity.owner_id, party_id
+            )
+            opportunity.invite(party_id, role, principal.actor, partnership_active=active)
             return []
 
         return self._change(principal, opportunity_id, expected_version, act, idempotency)

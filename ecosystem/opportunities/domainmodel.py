@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from ecosystem.actors import Actor
-from ecosystem.errors import InvalidCommand, NotPermitted
+from ecosystem.errors import Conflict, InvalidCommand, NotPermitted
 from ecosystem.opportunities.fields import (
     CORE_DEFAULTS,
     CORE_FIELDS,
@@ -69,7 +70,7 @@ class SharedOpportunity(Aggregate):
     @event("Registered")
     def __init__(self, owner_id: UUID, fields: dict[str, Any], actor: Actor) -> None:
         self.owner_id = owner_id
-        self.fields: dict[str, Any] = {**CORE_DEFAULTS, **fields}
+        self.fields: dict[str, Any] = {**copy.deepcopy(CORE_DEFAULTS), **fields}
         self.stage = Stage.PROSPECT
         self.closing_reason = ""
         self.participants = {
@@ -126,38 +127,50 @@ class SharedOpportunity(Aggregate):
 
     # --- participants -----------------------------------------------------------------------
 
-    def invite(self, party_id: UUID, role: PartnerRole, actor: Actor) -> None:
+    def invite(
+        self, party_id: UUID, role: PartnerRole, actor: Actor, partnership_active: bool
+    ) -> None:
+        """Invite a party; `partnership_active` says whether owner and party are partners."""
         self._check_owner(actor, "invite partners")
         self._check_open("invite partners")
+        role = _parsed(PartnerRole, role)
         if role is PartnerRole.OWNER:
             raise InvalidCommand("a partner cannot be invited as owner")
         if party_id == self.owner_id:
             raise InvalidCommand("the owner cannot invite itself")
         if self.status_of(party_id) in (ParticipantStatus.INVITED, ParticipantStatus.ACCEPTED):
             raise InvalidCommand("that party is already invited to or part of this opportunity")
+        if not partnership_active:
+            raise Conflict("opportunities are shared only with active partners")
         self._partner_invited(party_id=party_id, role=PartnerRole(role), actor=actor)
 
     @event("PartnerInvited")
-    def _partner_invited(self, party_id: UUID, role: PartnerRole, actor: Actor) -> None:
+    def _partner_invited(
+        self, party_id: UUID, role: PartnerRole, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        assert timestamp is not None  # the library passes each event's own time
         self.participants[party_id] = Participant(
-            party_id, PartnerRole(role), ParticipantStatus.INVITED, self.modified_on
+            party_id, PartnerRole(role), ParticipantStatus.INVITED, timestamp
         )
 
     def accept_invitation(self, actor: Actor) -> None:
         self._check_invited(actor, "accept")
+        self._check_open("join it")
         self._invitation_accepted(actor=actor)
 
     @event("InvitationAccepted")
-    def _invitation_accepted(self, actor: Actor) -> None:
-        self._set_status(actor.party_id, ParticipantStatus.ACCEPTED)
+    def _invitation_accepted(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self._set_status(actor.party_id, ParticipantStatus.ACCEPTED, timestamp)
 
     def decline_invitation(self, reason: str, actor: Actor) -> None:
         self._check_invited(actor, "decline")
         self._invitation_declined(reason=reason, actor=actor)
 
     @event("InvitationDeclined")
-    def _invitation_declined(self, reason: str, actor: Actor) -> None:
-        self._set_status(actor.party_id, ParticipantStatus.DECLINED)
+    def _invitation_declined(
+        self, reason: str, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        self._set_status(actor.party_id, ParticipantStatus.DECLINED, timestamp)
 
     def withdraw(self, party_id: UUID, reason: str, actor: Actor) -> None:
         """The owner takes back an invitation or a partner leaves; the owner cannot leave."""
@@ -170,19 +183,24 @@ class SharedOpportunity(Aggregate):
         self._partner_withdrawn(party_id=party_id, reason=reason, actor=actor)
 
     @event("PartnerWithdrawn")
-    def _partner_withdrawn(self, party_id: UUID, reason: str, actor: Actor) -> None:
-        self._set_status(party_id, ParticipantStatus.WITHDRAWN)
+    def _partner_withdrawn(
+        self, party_id: UUID, reason: str, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        self._set_status(party_id, ParticipantStatus.WITHDRAWN, timestamp)
 
-    def _set_status(self, party_id: UUID, status: ParticipantStatus) -> None:
+    def _set_status(
+        self, party_id: UUID, status: ParticipantStatus, timestamp: datetime | None
+    ) -> None:
+        assert timestamp is not None
         participant = self.participants[party_id]
         participant.status = status
-        participant.since = self.modified_on
+        participant.since = timestamp
 
     # --- stages -----------------------------------------------------------------------------
 
     def change_stage(self, stage: Stage, reopen: bool, actor: Actor) -> None:
         self._check_owner(actor, "change the stage")
-        stage = Stage(stage)
+        stage = _parsed(Stage, stage)
         if not stage.is_open:
             raise InvalidCommand(f"use close to move a deal to {stage}")
         if stage == self.stage:
@@ -202,7 +220,7 @@ class SharedOpportunity(Aggregate):
     def close(self, outcome: Outcome, reason: str, actor: Actor) -> None:
         self._check_owner(actor, "close the opportunity")
         self._check_open("close it again")
-        outcome = Outcome(outcome)
+        outcome = _parsed(Outcome, outcome)
         if outcome is Outcome.LOST and not reason.strip():
             raise InvalidCommand("a lost opportunity needs a reason")
         self._closed(from_stage=self.stage, outcome=outcome, reason=reason.strip(), actor=actor)
@@ -222,8 +240,11 @@ class SharedOpportunity(Aggregate):
         self._note_added(note_id=note_id, text=text, actor=actor)
 
     @event("NoteAdded")
-    def _note_added(self, note_id: UUID, text: str, actor: Actor) -> None:
-        self.notes.append(Note(note_id, actor, text, self.modified_on))
+    def _note_added(
+        self, note_id: UUID, text: str, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        assert timestamp is not None
+        self.notes.append(Note(note_id, actor, text, timestamp))
 
     def update_counterpart(self, changes: dict[str, Any], actor: Actor) -> None:
         self._check_partner(actor, "keep counterpart fields")
@@ -254,3 +275,14 @@ class SharedOpportunity(Aggregate):
     def _check_invited(self, actor: Actor, verb: str) -> None:
         if not self.is_invited(actor.party_id):
             raise InvalidCommand(f"there is no pending invitation for your party to {verb}")
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+def _parsed(kind: type[E], value: Any) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(member.value for member in kind)
+        raise InvalidCommand(f"{value!r} is not one of: {allowed}") from None

@@ -68,7 +68,13 @@ def _text(limit: int, required: bool = False) -> Callable[[str, Any], Any]:
 
 
 def _country(path: str, value: Any) -> Any:
-    if not (isinstance(value, str) and len(value) == 2 and value.isalpha() and value.isupper()):
+    if not (
+        isinstance(value, str)
+        and len(value) == 2
+        and value.isascii()
+        and value.isalpha()
+        and value.isupper()
+    ):
         raise InvalidCommand(f"{path} must be an ISO 3166-1 alpha-2 code such as 'DE'")
     return value
 

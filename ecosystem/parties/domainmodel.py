@@ -69,8 +69,16 @@ class User(Aggregate):
         self._token_issued(token_id=token_id, token_hash=token_hash, label=label, actor=actor)
 
     @event("TokenIssued")
-    def _token_issued(self, token_id: UUID, token_hash: str, label: str, actor: Actor) -> None:
-        self.tokens[token_id] = Token(token_id, label, issued_at=self.modified_on)
+    def _token_issued(
+        self,
+        token_id: UUID,
+        token_hash: str,
+        label: str,
+        actor: Actor,
+        timestamp: datetime | None = None,
+    ) -> None:
+        assert timestamp is not None  # the library passes each event's own time
+        self.tokens[token_id] = Token(token_id, label, issued_at=timestamp)
         self.token_hashes[token_hash] = token_id
 
     def revoke_token(self, token_id: UUID, actor: Actor) -> None:
@@ -82,8 +90,10 @@ class User(Aggregate):
         self._token_revoked(token_id=token_id, actor=actor)
 
     @event("TokenRevoked")
-    def _token_revoked(self, token_id: UUID, actor: Actor) -> None:
-        self.tokens[token_id].revoked_at = self.modified_on
+    def _token_revoked(
+        self, token_id: UUID, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        self.tokens[token_id].revoked_at = timestamp
 
     def accepts(self, token_hash: str) -> bool:
         token_id = self.token_hashes.get(token_hash)

@@ -79,6 +79,8 @@ class Partnership(Aggregate):
         self.status = PartnershipStatus.DECLINED
 
     def end(self, reason: str, actor: Actor) -> None:
+        if actor.party_id not in self.parties and not actor.is_system:
+            raise InvalidCommand("only one of the two parties may end a partnership")
         if self.status not in (PartnershipStatus.PROPOSED, PartnershipStatus.ACTIVE):
             raise InvalidCommand(f"the partnership is already {self.status}")
         self._ended(reason=reason, actor=actor)
