@@ -74,9 +74,12 @@ class World:
         self._count += 1
         body: dict[str, Any] = {
             "title": f"Deal {self._count}",
-            "customer": {"name": f"Customer {self._count}", "website_domain": f"cust-{self._count}.example"},
+            "customer": {
+                "name": f"Customer {self._count}",
+                "website_domain": f"cust-{self._count}.example",
+            },
             "expected_amount": {"amount": "1000.00", "currency": "EUR"},
-        }  # fmt: skip
+        }
         body.update(overrides)
         response = self.client.post("/v1/opportunities", json=body, headers=owner.headers)
         assert response.status_code == 201, response.text
