@@ -12,7 +12,13 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder
 from eventsourcing.utils import Environment, get_topic
 
-from ecosystem.errors import Conflict, IdempotencyKeyReused, NotFound, VersionMismatch
+from ecosystem.errors import (
+    Conflict,
+    CosellError,
+    IdempotencyKeyReused,
+    NotFound,
+    VersionMismatch,
+)
 from ecosystem.keys import IdempotencyRecord, key_id
 from ecosystem.transcodings import register_cosell_transcodings
 
@@ -84,7 +90,13 @@ class NetworkBase(Application[UUID]):
         if replay is not None:
             return replay
         for _ in range(MAX_ATTEMPTS):
-            aggregates, written = attempt()
+            try:
+                aggregates, written = attempt()
+            except CosellError:
+                replay = self._replayed(idempotency)  # a twin with this key may have just won
+                if replay is not None:
+                    return replay
+                raise
             pending = list(aggregates)
             if idempotency is not None:
                 outcome = {"object_id": written.object_id.hex, "version": written.version}
