@@ -15,8 +15,8 @@ from uuid import UUID
 
 from ecosystem.actors import Actor
 from ecosystem.money import Money
-from ecosystem.opportunities.domainmodel import SharedOpportunity
-from ecosystem.opportunities.fields import Contact
+from ecosystem.opportunities.domainmodel import Outcome, SharedOpportunity
+from ecosystem.opportunities.fields import Contact, Stage
 
 # What an invited party sees before it accepts: enough to decide, nothing personal or priced.
 INVITATION_SUMMARY = frozenset(
@@ -94,7 +94,8 @@ def _event_paths(event: Any) -> dict[str, Any]:
     if name == "StageChanged":
         return {"stage": event.stage}
     if name == "Closed":
-        return {"stage": event.outcome, "closing_reason": event.reason}
+        stage = Stage.LAUNCHED if Outcome(event.outcome) is Outcome.WON else Stage.CLOSED_LOST
+        return {"stage": stage, "closing_reason": event.reason}
     if name == "NoteAdded":
         return {"notes": {"note_id": event.note_id, "text": event.text}}
     return {"unknown": name}

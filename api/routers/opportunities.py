@@ -161,17 +161,17 @@ def accept_invitation(
 def decline_invitation(
     opportunity_id: UUID,
     party_id: UUID,
-    body: Reason,
     version: ExpectedVersion,
     network: NetworkDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
     response: Response,
+    body: Reason | None = None,
 ) -> View:
     """Decline your party's invitation; the deal is then hidden from you."""
     _check_own_party(principal.party_id, party_id)
     written = network.decline_invitation(
-        principal, opportunity_id, body.reason, version, idempotency
+        principal, opportunity_id, _reason(body), version, idempotency
     )
     return opportunity_response(network, principal, written, response)
 
@@ -180,16 +180,16 @@ def decline_invitation(
 def withdraw(
     opportunity_id: UUID,
     party_id: UUID,
-    body: Reason,
     version: ExpectedVersion,
     network: NetworkDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
     response: Response,
+    body: Reason | None = None,
 ) -> View:
     """The owner withdraws a partner, or a partner leaves the deal (then 204)."""
     written = network.withdraw_partner(
-        principal, opportunity_id, party_id, body.reason, version, idempotency
+        principal, opportunity_id, party_id, _reason(body), version, idempotency
     )
     return opportunity_response(network, principal, written, response)
 
@@ -254,6 +254,10 @@ def history(
         for e in network.history(principal, opportunity_id)
     )
     return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
+
+
+def _reason(body: Reason | None) -> str:
+    return body.reason if body is not None else ""
 
 
 def _check_own_party(caller: UUID, party_id: UUID) -> None:

@@ -81,10 +81,13 @@ def list_users(
     "/users/{user_id}/tokens", status_code=status.HTTP_201_CREATED, response_model=IssuedTokenPublic
 )
 def issue_token(
-    user_id: UUID, body: TokenCreate, network: NetworkDep, principal: CurrentPrincipal
+    user_id: UUID,
+    network: NetworkDep,
+    principal: CurrentPrincipal,
+    body: TokenCreate | None = None,
 ) -> IssuedTokenPublic:
     """Issue another token for a user (yourself, or a user of your party as its admin)."""
-    _, issued = network.issue_token(principal, user_id, body.label)
+    _, issued = network.issue_token(principal, user_id, body.label if body else "")
     return IssuedTokenPublic(token_id=str(issued.token_id), token=issued.token)
 
 

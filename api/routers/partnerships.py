@@ -74,11 +74,13 @@ def decline(
 @router.post("/{partnership_id}/end", response_model=PartnershipPublic)
 def end(
     partnership_id: UUID,
-    body: PartnershipEnd,
     network: NetworkDep,
     principal: CurrentPrincipal,
     idempotency: IdempotencyDep,
+    body: PartnershipEnd | None = None,
 ) -> PartnershipPublic:
     """End an active partnership, or withdraw a proposal; either party may."""
-    written = network.end_partnership(principal, partnership_id, body.reason, idempotency)
+    written = network.end_partnership(
+        principal, partnership_id, body.reason if body else "", idempotency
+    )
     return _view(network, principal, written)

@@ -39,7 +39,7 @@ class DetailsIn(Strict):
     def changes(self) -> dict[str, Any]:
         """The sent fields as field-path changes; absent fields are left as they are."""
         changes: dict[str, Any] = {}
-        for name in self.model_fields_set:
+        for name in self.model_fields_set - {"override_conflicts"}:
             value = getattr(self, name)
             if name == "customer" and value is not None:
                 for part in value.model_fields_set:
