@@ -49,7 +49,6 @@ class OpportunityCommands(PartnershipCommands):
         idempotency: Idempotency | None = None,
     ) -> Written:
         principal.require(Capability.SELL)
-        SharedOpportunity.register(principal.party_id, fields, principal.actor)  # checks input
 
         def attempt() -> tuple[Sequence[Aggregate], Written]:
             opportunity = SharedOpportunity.register(principal.party_id, fields, principal.actor)
@@ -195,11 +194,9 @@ class OpportunityCommands(PartnershipCommands):
         act: Callable[[SharedOpportunity], list[Aggregate]],
         idempotency: Idempotency | None,
     ) -> Written:
-        self.opportunity(principal, opportunity_id)  # 404 comes before 403
-        principal.require(Capability.SELL)
-
         def attempt() -> tuple[Sequence[Aggregate], Written]:
-            opportunity = self.opportunity(principal, opportunity_id)
+            opportunity = self.opportunity(principal, opportunity_id)  # 404 comes before 403
+            principal.require(Capability.SELL)
             check_version(opportunity, expected_version)
             others = act(opportunity)
             return [opportunity, *others], Written(opportunity.id, opportunity.version)

@@ -78,11 +78,9 @@ class PartnershipCommands(PartyCommands):
         act: Callable[[Partnership], None],
         idempotency: Idempotency | None,
     ) -> Written:
-        self.partnership(principal, pair_id)
-        principal.require(Capability.MANAGE_PARTNERSHIPS)
-
         def attempt() -> tuple[Sequence[Aggregate], Written]:
-            partnership = self.partnership(principal, pair_id)
+            partnership = self.partnership(principal, pair_id)  # 404 comes before 403
+            principal.require(Capability.MANAGE_PARTNERSHIPS)
             act(partnership)
             return [partnership], Written(partnership.id, partnership.version)
 
