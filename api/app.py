@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from api import problems
-from api.bootstrap import build_network
-from api.routers import opportunities, parties, partnerships
+from api.bootstrap import build_network, policies_of
+from api.routers import opportunities, parties, partnerships, policies
 from api.settings import Settings
 from ecosystem.network import Network
 
@@ -25,8 +25,9 @@ def create_app(settings: Settings | None = None, network: Network | None = None)
     app = FastAPI(title="Cosell", version="0.1.0", description=DESCRIPTION)
     app.state.settings = settings
     app.state.network = network or build_network(settings)
+    app.state.policies = policies_of(app.state.network)
     problems.install(app)
-    for module in (parties, partnerships, opportunities):
+    for module in (parties, partnerships, opportunities, policies):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["operations"])

@@ -1,9 +1,12 @@
-"""The composition root: settings in, a wired Network (event store and services) out."""
+"""The composition root: settings in, a wired Network (event store, services, policies) out."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from api.settings import Settings
 from ecosystem.network import Network
+from policies import PolicyDecisions, PolicyTable
 
 
 def build_network(settings: Settings) -> Network:
@@ -11,9 +14,25 @@ def build_network(settings: Settings) -> Network:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    return Network(
+    network = Network(
         {
             "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
             "SQLALCHEMY_URL": settings.database_url,
         }
     )
+    wire_policies(network)
+    return network
+
+
+def wire_policies(network: Network) -> PolicyDecisions:
+    """The policy decisions over the Casbin table in the event store's own database."""
+    engine: Any = network.factory.datastore.engine  # type: ignore[attr-defined]
+    decisions = PolicyDecisions(network, PolicyTable(engine))
+    network.write_grants = decisions
+    return decisions
+
+
+def policies_of(network: Network) -> PolicyDecisions:
+    """The decisions wired into this network (wiring them if it was built without)."""
+    grants = network.write_grants
+    return grants if isinstance(grants, PolicyDecisions) else wire_policies(network)

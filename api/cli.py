@@ -7,7 +7,7 @@ from uuid import UUID
 
 import typer
 
-from api.bootstrap import build_network
+from api.bootstrap import build_network, policies_of
 from api.demo import DemoUser
 from api.settings import Settings
 from ecosystem.actors import OPERATOR, Role
@@ -71,7 +71,7 @@ def demo() -> None:
     if not is_seeded(network):
         seed(network)
     names = {str(party.id): party.name for party in network.parties()}
-    for company, views in what_each_company_sees(network):
+    for company, views in what_each_company_sees(network, policies_of(network).redaction()):
         typer.secho(f"\n== What {company} sees ==", bold=True)
         for view in views:
             typer.echo("\n".join("  " + line for line in describe(view, names)))

@@ -15,7 +15,8 @@ from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import PartnerRole
 from ecosystem.opportunities.fields import Contact, Stage
 from ecosystem.parties.domainmodel import PartyKind
-from policies import opportunity_view
+from ecosystem.sharing.application import PolicyChange
+from policies import Redaction
 
 COMPANIES: list[dict[str, Any]] = [
     {
@@ -26,6 +27,7 @@ COMPANIES: list[dict[str, Any]] = [
         "users": [
             ("Nora Lind", "nora", [Role.ADMIN, Role.SALES]),
             ("Sam Ortiz", "sam", [Role.SALES]),
+            ("Ines Park", "ines", [Role.SECURITY_ADMIN]),
         ],
     },
     {
@@ -33,7 +35,10 @@ COMPANIES: list[dict[str, Any]] = [
         "domain": "bluebridge.example",
         "kind": PartyKind.SI,
         "operator": False,
-        "users": [("Bea Kumar", "bea", [Role.ADMIN, Role.PARTNER_MANAGER, Role.SALES])],
+        "users": [
+            ("Bea Kumar", "bea", [Role.ADMIN, Role.PARTNER_MANAGER, Role.SALES]),
+            ("Ravi Shah", "ravi", [Role.SECURITY_ADMIN]),
+        ],
     },
     {
         "name": "Stratus Cloud",
@@ -64,6 +69,7 @@ def is_seeded(network: Network) -> bool:
 def seed(network: Network) -> None:
     """Three companies, two partnerships and two deals in different stages."""
     principals: dict[str, Principal] = {}
+    security: dict[str, Principal] = {}
     for company in COMPANIES:
         party = network.register_party(
             OPERATOR, company["name"], company["domain"], company["kind"], company["operator"]
@@ -73,11 +79,15 @@ def seed(network: Network) -> None:
                 OPERATOR, party.object_id, name, f"{handle}@{company['domain']}", roles
             )
             assert issued is not None
-            principals.setdefault(company["name"], network.authenticate(issued.token))
+            principal = network.authenticate(issued.token)
+            principals.setdefault(company["name"], principal)
+            if Role.SECURITY_ADMIN in roles:
+                security[company["name"]] = principal
     vendor, integrator, cloud = (principals[c["name"]] for c in COMPANIES)
     for partner in (integrator, cloud):
         proposal = network.propose_partnership(vendor, partner.party_id)
         network.accept_partnership(partner, proposal.object_id)
+    _share(network, security, integrator.party_id)
 
     contoso = network.register_opportunity(
         vendor,
@@ -131,6 +141,20 @@ def seed(network: Network) -> None:
     network.invite_partner(vendor, fabrikam.object_id, cloud.party_id, PartnerRole.CLOUD_PROVIDER)
 
 
+def _share(network: Network, security: dict[str, Principal], integrator: UUID) -> None:
+    """Northwind shows every partner a summary and its strategic tier (Bluebridge) a standard
+    view without contacts; Bluebridge shares its notes, never its counterpart fields."""
+    northwind, bluebridge = security["Northwind Software"], security["Bluebridge Consulting"]
+    for change in (
+        PolicyChange("apply_preset", viewer="partners", preset="summary"),
+        PolicyChange("add_tier_member", tier="strategic", party_id=integrator),
+        PolicyChange("apply_preset", viewer="tier:strategic", preset="standard"),
+    ):
+        network.change_sharing_policy(northwind, northwind.party_id, change)
+    notes = PolicyChange("add_rule", viewer="partners", field="notes", action="read")
+    network.change_sharing_policy(bluebridge, bluebridge.party_id, notes)
+
+
 def issue_demo_tokens(network: Network) -> list[DemoUser]:
     """A fresh token for every demo user (tokens are stored hashed, so old ones cannot be shown)."""
     users = []
@@ -144,7 +168,9 @@ def issue_demo_tokens(network: Network) -> list[DemoUser]:
     return users
 
 
-def what_each_company_sees(network: Network) -> list[tuple[str, list[dict[str, Any]]]]:
+def what_each_company_sees(
+    network: Network, redaction: Redaction
+) -> list[tuple[str, list[dict[str, Any]]]]:
     """Per company, the demo deals exactly as the API would show them to it."""
     seen = []
     for party in network.parties():
@@ -152,7 +178,9 @@ def what_each_company_sees(network: Network) -> list[tuple[str, list[dict[str, A
         if not users:
             continue
         principal = _principal_of(network, party.id, users[0].id)
-        views = [opportunity_view(party.id, o) for o in network.opportunities_for(principal)]
+        views = [
+            redaction.opportunity_view(party.id, o) for o in network.opportunities_for(principal)
+        ]
         seen.append((party.name, [v for v in views if v is not None]))
     return seen
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -15,6 +16,7 @@ from ecosystem.actors import Principal
 from ecosystem.errors import Unauthenticated
 from ecosystem.network import Network
 from ecosystem.service import Idempotency
+from policies import PolicyDecisions, Redaction
 
 _bearer = HTTPBearer(auto_error=False, description="A user token, shown once when issued.")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
@@ -28,6 +30,14 @@ def get_network(request: Request) -> Network:
 NetworkDep = Annotated[Network, Depends(get_network)]
 
 
+def get_policies(request: Request) -> PolicyDecisions:
+    decisions: PolicyDecisions = request.app.state.policies
+    return decisions
+
+
+PoliciesDep = Annotated[PolicyDecisions, Depends(get_policies)]
+
+
 def get_principal(
     network: NetworkDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -38,6 +48,26 @@ def get_principal(
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who asks, the network asked, and the policies every answer is redacted under."""
+
+    network: Network
+    principal: Principal
+    policies: PolicyDecisions
+
+    def redaction(self) -> Redaction:
+        """The one redaction function, under the policy in force now."""
+        return self.policies.redaction()
+
+
+def get_caller(network: NetworkDep, principal: CurrentPrincipal, policies: PoliciesDep) -> Caller:
+    return Caller(network, principal, policies)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
 
 
 def _parse_etag(value: str) -> int:

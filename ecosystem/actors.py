@@ -25,6 +25,8 @@ class Capability(StrEnum):
     MANAGE_PARTNERSHIPS = "manage_partnerships"
     SELL = "sell"
     READ = "read"
+    MANAGE_POLICY = "manage_policy"
+    READ_POLICY = "read_policy"
 
 
 CAPABILITIES: dict[Capability, frozenset[Role]] = {
@@ -33,6 +35,8 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_PARTNERSHIPS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Capability.SELL: frozenset({Role.ADMIN, Role.PARTNER_MANAGER, Role.SALES}),
     Capability.READ: frozenset(Role),
+    Capability.MANAGE_POLICY: frozenset({Role.SECURITY_ADMIN}),
+    Capability.READ_POLICY: frozenset({Role.SECURITY_ADMIN, Role.AUDITOR, Role.ADMIN}),
 }
 
 SYSTEM_ID = UUID(int=0)

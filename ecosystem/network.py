@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ecosystem.opportunities.application import OpportunityCommands
+from ecosystem.sharing.application import SharingCommands
 
 
-class Network(OpportunityCommands):
-    """Parties, users, partnerships and shared opportunities, with one append-only history."""
+class Network(OpportunityCommands, SharingCommands):
+    """Parties, partnerships, shared opportunities and sharing policies, in one history."""
 
 
 __all__ = ["Network"]

@@ -150,6 +150,23 @@ class NetworkBase(Application[UUID]):
                 return
             start = notifications[-1].id + 1
 
+    def changed_since(
+        self, aggregate_class: type[Aggregate], position: int, limit: int = 500
+    ) -> list[tuple[int, UUID]]:
+        """(log position, object id) of each event of that class recorded after `position`."""
+        topics = [
+            f"{get_topic(aggregate_class)}.{name}"
+            for name, value in vars(aggregate_class).items()
+            if isinstance(value, type) and issubclass(value, Aggregate.Event)
+        ]
+        found = self.recorder.select_notifications(position + 1, limit, topics=topics)
+        return [(n.id, UUID(str(n.originator_id))) for n in found]
+
+    @property
+    def log_position(self) -> int:
+        """The position of the newest recorded event (0 for an empty log)."""
+        return self.recorder.max_notification_id() or 0
+
 
 def check_version(aggregate: Aggregate, expected: int | None) -> None:
     if expected is not None and expected != aggregate.version:

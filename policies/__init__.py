@@ -1,5 +1,17 @@
-"""What each party may see: the one redaction function every output goes through."""
+"""What each party may see: Casbin sharing rules, compiled masks and the one redaction function."""
 
-from policies.redaction import event_view, opportunity_view, visible_paths
+from policies.decisions import PolicyDecisions
+from policies.masks import MaskCompiler
+from policies.redaction import Redaction
+from policies.simulation import simulate
+from policies.table import MODEL_PATH, PolicyTable, policy_rows
 
-__all__ = ["event_view", "opportunity_view", "visible_paths"]
+__all__ = [
+    "MODEL_PATH",
+    "MaskCompiler",
+    "PolicyDecisions",
+    "PolicyTable",
+    "Redaction",
+    "policy_rows",
+    "simulate",
+]

@@ -1,177 +1,185 @@
 """The ONE redaction function: an opportunity, or one of its events, as a given party may see it.
 
 Every output (API responses, lists, histories, error details, and later read models, feeds
-and exports) takes its view from here. A view is built from field paths: the state is
-flattened to `path -> value`, the viewer's mask keeps some paths, and the rest never leave.
+and exports) takes its view from here. Each value has an owner (the object's owner for core
+fields, the participant for its counterpart fields and notes) and a policy leaf; it leaves
+only if the viewer is that owner or the owner's compiled mask for the viewer holds the leaf.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 from uuid import UUID
 
 from ecosystem.actors import Actor
-from ecosystem.money import Money
 from ecosystem.opportunities.domainmodel import Outcome, SharedOpportunity
-from ecosystem.opportunities.fields import Contact, Stage
+from ecosystem.opportunities.fields import CONTACT_PARTS, CORE_FIELDS, Stage
+from ecosystem.sharing.rules import INVITED, party_viewer
+from policies.masks import MaskCompiler
+from policies.rendering import as_json, nest, quarter
 
-# What an invited party sees before it accepts: enough to decide, nothing personal or priced.
-INVITATION_SUMMARY = frozenset(
-    {
-        "id", "version", "owner_party_id", "title", "stage", "customer.industry",
-        "customer.country", "expected_close_quarter", "invitation",
-    }
-)  # fmt: skip
-_ALWAYS_HIDDEN_PREFIX = "counterparts."
+OBJECT_TYPE = "opportunity"
+_CONTACTS = "customer.contacts"
 
 
-def visible_paths(viewer: UUID, opportunity: SharedOpportunity) -> frozenset[str] | None:
-    """The paths `viewer` may read, or None when the viewer may not know the deal exists."""
-    if opportunity.is_partner(viewer):
-        flat = _flatten(viewer, opportunity)
-        own = f"{_ALWAYS_HIDDEN_PREFIX}{viewer}."
-        return frozenset(
-            p for p in flat if not p.startswith(_ALWAYS_HIDDEN_PREFIX) or p.startswith(own)
-        )
-    if opportunity.is_invited(viewer):
-        return INVITATION_SUMMARY
-    return None
+class Redaction:
+    """Views of opportunities under one compiled snapshot of every company's policy."""
 
+    def __init__(self, masks: MaskCompiler) -> None:
+        self._masks = masks
 
-def opportunity_view(viewer: UUID, opportunity: SharedOpportunity) -> dict[str, Any] | None:
-    """The opportunity as `viewer` may see it, as JSON-ready data; None for non-participants."""
-    mask = visible_paths(viewer, opportunity)
-    if mask is None:
+    def seat(self, viewer: UUID, opportunity: SharedOpportunity) -> str | None:
+        """How the viewer asks: as itself when it accepted, as `invited`, or not at all."""
+        if opportunity.is_partner(viewer):
+            return party_viewer(viewer)
+        if opportunity.is_invited(viewer):
+            return INVITED
         return None
-    flat = _flatten(viewer, opportunity)
-    return _nest({path: value for path, value in flat.items() if path in mask})
+
+    def readable(self, viewer: UUID, seat: str, owner: UUID) -> frozenset[str] | None:
+        """The leaves of `owner`'s data the viewer may read; None means all (its own data)."""
+        if owner == viewer:
+            return None
+        return self._masks.mask(seat, str(owner), OBJECT_TYPE, "read")
+
+    def opportunity_view(
+        self, viewer: UUID, opportunity: SharedOpportunity
+    ) -> dict[str, Any] | None:
+        """The opportunity as `viewer` may see it, as JSON-ready data; None for outsiders."""
+        seat = self.seat(viewer, opportunity)
+        if seat is None:
+            return None
+        core = _Gate(self.readable(viewer, seat, opportunity.owner_id))
+        flat: dict[str, Any] = {
+            "id": opportunity.id,
+            "version": opportunity.version,
+            "owner_party_id": opportunity.owner_id,
+        }
+        if seat != INVITED:  # an invitation summary says nothing of the deal's timeline
+            flat.update(created_at=opportunity.created_on, updated_at=opportunity.modified_on)
+        mine = opportunity.participants.get(viewer)
+        if mine is not None:
+            flat["invitation"] = {"role": mine.role, "status": mine.status, "since": mine.since}
+        for path, value in _core_values(opportunity).items():
+            core.put(flat, path, value)
+        notes = [
+            n for n in opportunity.notes
+            if _Gate(self.readable(viewer, seat, n.author.party_id)).allows("notes")
+        ]  # fmt: skip
+        if notes or core.allows("notes"):
+            flat["notes"] = [_note(n) for n in notes]
+        for party_id, counterpart in opportunity.counterparts.items():
+            gate = _Gate(self.readable(viewer, seat, party_id))
+            for name, value in counterpart.fields.items():
+                if gate.allows(f"counterparts.{name}"):
+                    flat[f"counterparts.{party_id}.{name}"] = value
+        return nest(flat)
+
+    def event_view(
+        self, viewer: UUID, opportunity: SharedOpportunity, event: Any
+    ) -> dict[str, Any] | None:
+        """One recorded event as `viewer` may see it; None when none of it is visible."""
+        seat = self.seat(viewer, opportunity)
+        if seat is None:
+            return None
+        owner = opportunity.owner_id
+        actor: Actor = event.actor
+        visible: dict[str, Any] = {}
+        entries = _event_entries(viewer, opportunity, event)
+        for key, (leaf, data_owner, value) in entries.items():
+            gate = _Gate(None if leaf is None else self.readable(viewer, seat, data_owner))
+            gate.put(visible, key, value, leaf)
+        if entries and not visible:
+            return None
+        view: dict[str, Any] = {
+            "version": event.originator_version,
+            "type": type(event).__name__,
+            "occurred_at": event.timestamp.isoformat(),
+            "data": {path: as_json(value) for path, value in visible.items()},
+        }
+        # Who acted is itself a fact about the deal: shown as far as participants are.
+        if actor.party_id in (viewer, owner) or _Gate(self.readable(viewer, seat, owner)).allows(
+            "participants"
+        ):
+            view["actor"] = {"party_id": str(actor.party_id), "user_id": str(actor.user_id)}
+        return view
 
 
-def event_view(viewer: UUID, opportunity: SharedOpportunity, event: Any) -> dict[str, Any] | None:
-    """One recorded event as `viewer` may see it; None when none of it is visible."""
-    mask = visible_paths(viewer, opportunity)
-    if mask is None:
-        return None
-    data = _event_paths(event)
-    visible = {path: value for path, value in data.items() if _allowed(path, mask)}
-    if data and not visible:
-        return None
-    actor: Actor = event.actor
+class _Gate:
+    """One owner's mask for one viewer; None lets everything through."""
+
+    def __init__(self, mask: frozenset[str] | None) -> None:
+        self.mask = mask
+
+    def allows(self, leaf: str) -> bool:
+        return self.mask is None or leaf in self.mask
+
+    def put(self, flat: dict[str, Any], path: str, value: Any, leaf: str | None = None) -> None:
+        """Copy the value if visible; contacts keep only the parts that are."""
+        leaf = path if leaf is None else leaf
+        if leaf == _CONTACTS:
+            parts = [p for p in CONTACT_PARTS if self.allows(f"{_CONTACTS}.{p}")]
+            if parts:
+                flat[path] = [{p: getattr(c, p) for p in parts} for c in value]
+        elif self.allows(leaf):
+            flat[path] = value
+
+
+def _core_values(opportunity: SharedOpportunity) -> dict[str, Any]:
     return {
-        "version": event.originator_version,
-        "type": type(event).__name__,
-        "occurred_at": event.timestamp.isoformat(),
-        "actor": {"party_id": str(actor.party_id), "user_id": str(actor.user_id)},
-        "data": {path: _json(value) for path, value in visible.items()},
-    }
-
-
-def _allowed(path: str, mask: frozenset[str]) -> bool:
-    return path in mask or any(path.startswith(f"{m}.") for m in mask)
-
-
-def _event_paths(event: Any) -> dict[str, Any]:
-    """An event's payload keyed by the field paths it reveals."""
-    name = type(event).__name__
-    if name == "Registered":
-        return {"owner_party_id": event.owner_id, **event.fields}
-    if name == "DetailsUpdated":
-        return dict(event.changes)
-    if name == "CounterpartUpdated":
-        prefix = f"{_ALWAYS_HIDDEN_PREFIX}{event.actor.party_id}"
-        return {f"{prefix}.{path}": value for path, value in event.changes.items()}
-    if name == "PartnerInvited":
-        return {"participants": {"party_id": event.party_id, "role": event.role}}
-    if name == "PartnerWithdrawn":
-        return {"participants": {"party_id": event.party_id, "reason": event.reason}}
-    if name == "InvitationDeclined":
-        return {"participants": {"party_id": event.actor.party_id, "reason": event.reason}}
-    if name == "InvitationAccepted":
-        return {"participants": {"party_id": event.actor.party_id}}
-    if name == "StageChanged":
-        return {"stage": event.stage}
-    if name == "Closed":
-        stage = Stage.LAUNCHED if Outcome(event.outcome) is Outcome.WON else Stage.CLOSED_LOST
-        return {"stage": stage, "closing_reason": event.reason}
-    if name == "NoteAdded":
-        return {"notes": {"note_id": event.note_id, "text": event.text}}
-    return {"unknown": name}
-
-
-def _flatten(viewer: UUID, opportunity: SharedOpportunity) -> dict[str, Any]:
-    flat: dict[str, Any] = {
-        "id": opportunity.id,
-        "version": opportunity.version,
-        "owner_party_id": opportunity.owner_id,
-        "created_at": opportunity.created_on,
-        "updated_at": opportunity.modified_on,
         "stage": opportunity.stage,
         "closing_reason": opportunity.closing_reason,
-        "expected_close_quarter": _quarter(opportunity.fields.get("target_close_date")),
+        "expected_close_quarter": quarter(opportunity.fields.get("target_close_date")),
         "participants": [
             {"party_id": p.party_id, "role": p.role, "status": p.status, "since": p.since}
             for p in opportunity.participants.values()
         ],
-        "notes": [
-            {
-                "note_id": n.note_id,
-                "author_party_id": n.author.party_id,
-                "author_user_id": n.author.user_id,
-                "text": n.text,
-                "written_at": n.written_at,
-            }
-            for n in opportunity.notes
-        ],
         **opportunity.fields,
     }
-    mine = opportunity.participants.get(viewer)
-    if mine is not None:
-        flat["invitation"] = {"role": mine.role, "status": mine.status, "since": mine.since}
-    for party_id, counterpart in opportunity.counterparts.items():
-        for path, value in counterpart.fields.items():
-            flat[f"{_ALWAYS_HIDDEN_PREFIX}{party_id}.{path}"] = value
-    return flat
 
 
-def _quarter(day: date | None) -> str | None:
-    return None if day is None else f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+def _note(note: Any) -> dict[str, Any]:
+    return {
+        "note_id": note.note_id,
+        "author_party_id": note.author.party_id,
+        "author_user_id": note.author.user_id,
+        "text": note.text,
+        "written_at": note.written_at,
+    }
 
 
-def _nest(flat: dict[str, Any]) -> dict[str, Any]:
-    tree: dict[str, Any] = {}
-    for path, value in flat.items():
-        node = tree
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = _json(value)
-    return tree
+Entry = tuple[str | None, UUID, Any]  # (policy leaf or None for always visible, owner, value)
 
 
-def _json(value: Any) -> Any:
-    """Plain JSON values: amounts as strings (never floats), times in ISO 8601 UTC."""
-    if isinstance(value, Money):
-        return {"amount": str(value.amount), "currency": value.currency}
-    if isinstance(value, Contact):
+def _event_entries(viewer: UUID, opportunity: SharedOpportunity, event: Any) -> dict[str, Entry]:
+    """An event's payload by output key, each with the leaf and owner that govern it."""
+    name = type(event).__name__
+    owner = opportunity.owner_id
+    author = event.actor.party_id
+    if name == "Registered":
+        fields = {p: (p, owner, v) for p, v in event.fields.items() if p in CORE_FIELDS}
+        return {"owner_party_id": (None, owner, event.owner_id), **fields}
+    if name == "DetailsUpdated":
+        return {path: (path, owner, value) for path, value in event.changes.items()}
+    if name == "CounterpartUpdated":
         return {
-            "name": value.name,
-            "email": value.email,
-            "phone": value.phone,
-            "title": value.title,
+            f"counterparts.{author}.{path}": (f"counterparts.{path}", author, value)
+            for path, value in event.changes.items()
         }
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: _json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json(v) for v in value]
-    return value
+    if name in ("PartnerInvited", "PartnerWithdrawn", "InvitationDeclined", "InvitationAccepted"):
+        party = getattr(event, "party_id", author)
+        data = {"party_id": party}
+        data.update({k: getattr(event, k) for k in ("role", "reason") if hasattr(event, k)})
+        leaf = None if party == viewer else "participants"  # its own invitation: always
+        return {"participants": (leaf, owner, data)}
+    if name == "StageChanged":
+        return {"stage": ("stage", owner, event.stage)}
+    if name == "Closed":
+        stage = Stage.LAUNCHED if Outcome(event.outcome) is Outcome.WON else Stage.CLOSED_LOST
+        return {
+            "stage": ("stage", owner, stage),
+            "closing_reason": ("closing_reason", owner, event.reason),
+        }
+    if name == "NoteAdded":
+        return {"notes": ("notes", author, {"note_id": event.note_id, "text": event.text})}
+    return {"unknown": ("unknown", owner, name)}  # a leaf no mask holds: never shown

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CurrentPrincipal, ExpectedVersion, IdempotencyDep, NetworkDep, RequiredVersion
+from api.deps import CallerDep, ExpectedVersion, IdempotencyDep, RequiredVersion
 from api.problems import BadRequest
 from api.routers.rendering import etag, opportunity_response
 from api.schemas.opportunities import (
@@ -25,7 +25,6 @@ from api.schemas.opportunities import (
     StageChange,
 )
 from ecosystem.opportunities.fields import Stage
-from policies import event_view, opportunity_view
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
 View = dict[str, Any] | Response
@@ -35,23 +34,21 @@ OPTS: dict[str, Any] = {"response_model": OpportunityPublic, "response_model_exc
 @router.post("", status_code=status.HTTP_201_CREATED, **OPTS)
 def register(
     body: OpportunityCreate,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
     """Register a deal; 409 if an open deal for the same customer already involves you."""
-    written = network.register_opportunity(
-        principal, body.changes(), body.override_conflicts, idempotency
+    written = caller.network.register_opportunity(
+        caller.principal, body.changes(), body.override_conflicts, idempotency
     )
     response.headers["Location"] = f"/v1/opportunities/{written.object_id}"
-    return opportunity_response(network, principal, written, response)
+    return opportunity_response(caller, written, response)
 
 
 @router.get("", response_model=OpportunityPage, response_model_exclude_unset=True)
 def list_opportunities(
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     stage: Annotated[Stage | None, Query(description="Only deals in this stage.")] = None,
     relation: Annotated[
         Literal["owned", "partner", "invited"] | None,
@@ -62,8 +59,8 @@ def list_opportunities(
     cursor: str | None = None,
 ) -> dict[str, Any]:
     """The deals your party is involved in, as you may see them; filtered, sorted, paged."""
-    party = principal.party_id
-    found = network.opportunities_for(principal)
+    party = caller.principal.party_id
+    found = caller.network.opportunities_for(caller.principal)
     if stage is not None:
         found = [o for o in found if o.stage == stage]
     if relation == "owned":
@@ -77,7 +74,8 @@ def list_opportunities(
     start = _offset(cursor)
     page = found[start : start + limit]
     more = start + limit < len(found)
-    items = [opportunity_view(party, o) for o in page]
+    redaction = caller.redaction()
+    items = [redaction.opportunity_view(party, o) for o in page]
     return {
         "items": [item for item in items if item is not None],
         "next_cursor": _cursor(start + limit) if more else None,
@@ -85,13 +83,11 @@ def list_opportunities(
 
 
 @router.get("/{opportunity_id}", **OPTS)
-def get_opportunity(
-    opportunity_id: UUID, network: NetworkDep, principal: CurrentPrincipal, response: Response
-) -> View:
+def get_opportunity(opportunity_id: UUID, caller: CallerDep, response: Response) -> View:
     """One deal as you may see it; the ETag is its version, for If-Match on changes."""
-    opportunity = network.opportunity(principal, opportunity_id)
+    opportunity = caller.network.opportunity(caller.principal, opportunity_id)
     response.headers["ETag"] = etag(opportunity.version)
-    view = opportunity_view(principal.party_id, opportunity)
+    view = caller.redaction().opportunity_view(caller.principal.party_id, opportunity)
     assert view is not None  # network.opportunity() already refused non-participants
     return view
 
@@ -101,13 +97,14 @@ def update(
     opportunity_id: UUID,
     body: OpportunityUpdate,
     version: RequiredVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     response: Response,
 ) -> View:
     """Change the deal's details (owner only); needs If-Match, 412 if stale."""
-    written = network.update_opportunity(principal, opportunity_id, body.changes(), version)
-    return opportunity_response(network, principal, written, response)
+    written = caller.network.update_opportunity(
+        caller.principal, opportunity_id, body.changes(), version
+    )
+    return opportunity_response(caller, written, response)
 
 
 @router.patch("/{opportunity_id}/counterpart", **OPTS)
@@ -115,13 +112,14 @@ def update_counterpart(
     opportunity_id: UUID,
     body: CounterpartUpdate,
     version: RequiredVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     response: Response,
 ) -> View:
     """Change your own party's counterpart fields (CRM reference, forecast, internal notes)."""
-    written = network.update_counterpart(principal, opportunity_id, body.changes(), version)
-    return opportunity_response(network, principal, written, response)
+    written = caller.network.update_counterpart(
+        caller.principal, opportunity_id, body.changes(), version
+    )
+    return opportunity_response(caller, written, response)
 
 
 @router.post("/{opportunity_id}/invitations", **OPTS)
@@ -129,16 +127,15 @@ def invite(
     opportunity_id: UUID,
     body: InvitationCreate,
     version: ExpectedVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
     """Invite an active partner to the deal with a role (owner only)."""
-    written = network.invite_partner(
-        principal, opportunity_id, body.party_id, body.role, version, idempotency
+    written = caller.network.invite_partner(
+        caller.principal, opportunity_id, body.party_id, body.role, version, idempotency
     )
-    return opportunity_response(network, principal, written, response)
+    return opportunity_response(caller, written, response)
 
 
 @router.post("/{opportunity_id}/invitations/{party_id}/accept", **OPTS)
@@ -146,15 +143,16 @@ def accept_invitation(
     opportunity_id: UUID,
     party_id: UUID,
     version: ExpectedVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
     """Accept your party's invitation; you then see the deal as a partner."""
-    _check_own_party(principal.party_id, party_id)
-    written = network.accept_invitation(principal, opportunity_id, version, idempotency)
-    return opportunity_response(network, principal, written, response)
+    _check_own_party(caller.principal.party_id, party_id)
+    written = caller.network.accept_invitation(
+        caller.principal, opportunity_id, version, idempotency
+    )
+    return opportunity_response(caller, written, response)
 
 
 @router.post("/{opportunity_id}/invitations/{party_id}/decline", **OPTS)
@@ -162,18 +160,17 @@ def decline_invitation(
     opportunity_id: UUID,
     party_id: UUID,
     version: ExpectedVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
     body: Reason | None = None,
 ) -> View:
     """Decline your party's invitation; the deal is then hidden from you."""
-    _check_own_party(principal.party_id, party_id)
-    written = network.decline_invitation(
-        principal, opportunity_id, _reason(body), version, idempotency
+    _check_own_party(caller.principal.party_id, party_id)
+    written = caller.network.decline_invitation(
+        caller.principal, opportunity_id, _reason(body), version, idempotency
     )
-    return opportunity_response(network, principal, written, response)
+    return opportunity_response(caller, written, response)
 
 
 @router.post("/{opportunity_id}/invitations/{party_id}/withdraw", **OPTS)
@@ -181,17 +178,16 @@ def withdraw(
     opportunity_id: UUID,
     party_id: UUID,
     version: ExpectedVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
     body: Reason | None = None,
 ) -> View:
     """The owner withdraws a partner, or a partner leaves the deal (then 204)."""
-    written = network.withdraw_partner(
-        principal, opportunity_id, party_id, _reason(body), version, idempotency
+    written = caller.network.withdraw_partner(
+        caller.principal, opportunity_id, party_id, _reason(body), version, idempotency
     )
-    return opportunity_response(network, principal, written, response)
+    return opportunity_response(caller, written, response)
 
 
 @router.post("/{opportunity_id}/stage", **OPTS)
@@ -199,16 +195,15 @@ def change_stage(
     opportunity_id: UUID,
     body: StageChange,
     version: ExpectedVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
     """Move the deal forward; moving back, or out of a closed stage, needs reopen."""
-    written = network.change_stage(
-        principal, opportunity_id, body.stage, body.reopen, version, idempotency
+    written = caller.network.change_stage(
+        caller.principal, opportunity_id, body.stage, body.reopen, version, idempotency
     )
-    return opportunity_response(network, principal, written, response)
+    return opportunity_response(caller, written, response)
 
 
 @router.post("/{opportunity_id}/notes", **OPTS)
@@ -216,14 +211,15 @@ def add_note(
     opportunity_id: UUID,
     body: NoteCreate,
     version: ExpectedVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
     """Write a note on the deal (any participant who accepted)."""
-    written = network.add_note(principal, opportunity_id, body.text, version, idempotency)
-    return opportunity_response(network, principal, written, response)
+    written = caller.network.add_note(
+        caller.principal, opportunity_id, body.text, version, idempotency
+    )
+    return opportunity_response(caller, written, response)
 
 
 @router.post("/{opportunity_id}/close", **OPTS)
@@ -231,27 +227,25 @@ def close(
     opportunity_id: UUID,
     body: Closing,
     version: ExpectedVersion,
-    network: NetworkDep,
-    principal: CurrentPrincipal,
+    caller: CallerDep,
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
     """Close the deal as won (Launched) or lost (Closed Lost, with a reason)."""
-    written = network.close_opportunity(
-        principal, opportunity_id, body.outcome, body.reason, version, idempotency
+    written = caller.network.close_opportunity(
+        caller.principal, opportunity_id, body.outcome, body.reason, version, idempotency
     )
-    return opportunity_response(network, principal, written, response)
+    return opportunity_response(caller, written, response)
 
 
 @router.get("/{opportunity_id}/events", response_model=EventHistory)
-def history(
-    opportunity_id: UUID, network: NetworkDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+def history(opportunity_id: UUID, caller: CallerDep) -> dict[str, Any]:
     """The deal's recorded events, oldest first, each redacted as you may see it."""
-    opportunity = network.opportunity(principal, opportunity_id)
+    opportunity = caller.network.opportunity(caller.principal, opportunity_id)
+    redaction = caller.redaction()
     views = (
-        event_view(principal.party_id, opportunity, e)
-        for e in network.history(principal, opportunity_id)
+        redaction.event_view(caller.principal.party_id, opportunity, e)
+        for e in caller.network.history(caller.principal, opportunity_id)
     )
     return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
 

@@ -6,11 +6,9 @@ from typing import Any
 
 from fastapi import Response
 
-from ecosystem.actors import Principal
-from ecosystem.network import Network
+from api.deps import Caller
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 from ecosystem.service import Written
-from policies import opportunity_view
 
 
 def etag(version: int) -> str:
@@ -18,17 +16,17 @@ def etag(version: int) -> str:
 
 
 def opportunity_response(
-    network: Network, principal: Principal, written: Written, response: Response
+    caller: Caller, written: Written, response: Response
 ) -> dict[str, Any] | Response:
     """The opportunity as of the written version, as the caller may see it.
 
     A retried request (same Idempotency-Key) renders the first result again. A caller that
     just withdrew from the deal may no longer see it, and gets 204.
     """
-    opportunity = network.at_version(
+    opportunity = caller.network.at_version(
         SharedOpportunity, written.object_id, written.version, "opportunity"
     )
-    view = opportunity_view(principal.party_id, opportunity)
+    view = caller.redaction().opportunity_view(caller.principal.party_id, opportunity)
     if written.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     if view is None:

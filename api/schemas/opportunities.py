@@ -114,10 +114,10 @@ class CounterpartUpdate(Strict):
 
 
 class ContactOut(BaseModel):
-    name: str
-    email: str
-    phone: str
-    title: str
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    title: str | None = None
 
 
 class CustomerOut(BaseModel):
@@ -192,7 +192,9 @@ class EventPublic(BaseModel):
     version: int
     type: str
     occurred_at: str
-    actor: EventActor
+    actor: EventActor | None = Field(
+        None, description="Shown when you may see the deal's participants, or it was you."
+    )
     data: dict[str, Any]
 
 

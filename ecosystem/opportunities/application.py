@@ -16,6 +16,7 @@ from ecosystem.opportunities.domainmodel import Outcome, PartnerRole, SharedOppo
 from ecosystem.opportunities.fields import Stage
 from ecosystem.partnerships.application import PartnershipCommands
 from ecosystem.service import Idempotency, Written, check_version
+from ecosystem.sharing.access import NoWriteGrants, WriteGrants
 
 Act = Callable[[SharedOpportunity], None]
 
@@ -41,6 +42,8 @@ def customer_keys(opportunity: SharedOpportunity) -> list[str]:
 
 
 class OpportunityCommands(PartnershipCommands):
+    write_grants: WriteGrants = NoWriteGrants()  # the composition root wires in the policies
+
     def register_opportunity(
         self,
         principal: Principal,
@@ -78,7 +81,10 @@ class OpportunityCommands(PartnershipCommands):
         idempotency: Idempotency | None = None,
     ) -> Written:
         def act(opportunity: SharedOpportunity) -> list[Aggregate]:
-            opportunity.update_details(changes, principal.actor)
+            granted = frozenset[str]()
+            if principal.party_id != opportunity.owner_id:
+                granted = self.write_grants.writable(principal.party_id, opportunity)
+            opportunity.update_details(changes, principal.actor, granted)
             indexes = self._customer_indexes(opportunity)
             for index in indexes:
                 index.file(opportunity.id)

@@ -113,10 +113,20 @@ class SharedOpportunity(Aggregate):
 
     # --- core details -----------------------------------------------------------------------
 
-    def update_details(self, changes: dict[str, Any], actor: Actor) -> None:
-        self._check_owner(actor, "change the deal's details")
-        self._check_open("change its details")
+    def update_details(
+        self, changes: dict[str, Any], actor: Actor, granted: frozenset[str] = frozenset()
+    ) -> None:
+        """Change core fields: the owner any, an accepted partner those it was granted."""
         changes = checked(CORE_FIELDS, changes)
+        if actor.party_id != self.owner_id:
+            self._check_partner(actor, "change the deal's details")
+            refused = sorted(set(changes) - granted)
+            if refused:
+                raise NotPermitted(
+                    "your party may change only the fields the owner granted it; "
+                    f"not granted: {', '.join(refused)}"
+                )
+        self._check_open("change its details")
         changed = {path: v for path, v in changes.items() if self.fields.get(path) != v}
         if changed:
             self._details_updated(changes=changed, actor=actor)

@@ -160,3 +160,31 @@ def checked(rules: dict[str, Callable[[str, Any], Any]], changes: dict[str, Any]
             continue
         checked_changes[path] = rules[path](path, value)
     return checked_changes
+
+
+# The leaves a sharing rule can name on an opportunity, each the smallest unit a policy
+# decides. Contacts are split into their parts so a partner may see names but not phones.
+CONTACT_PARTS = ("name", "email", "phone", "title")
+SHARED_LEAVES: tuple[str, ...] = (
+    "title",
+    "stage",
+    "closing_reason",
+    "participants",
+    "expected_close_quarter",
+    "customer.name",
+    "customer.website_domain",
+    "customer.industry",
+    "customer.country",
+    *(f"customer.contacts.{part}" for part in CONTACT_PARTS),
+    "expected_amount",
+    "target_close_date",
+    "next_steps",
+    "products",
+    "notes",
+    *(f"counterparts.{name}" for name in COUNTERPART_FIELDS),
+)
+
+
+def leaves_of(path: str) -> tuple[str, ...]:
+    """The shared leaves at or under `path` (`customer.contacts` -> its four parts)."""
+    return tuple(leaf for leaf in SHARED_LEAVES if leaf == path or leaf.startswith(f"{path}."))

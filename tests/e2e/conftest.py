@@ -36,6 +36,7 @@ class World:
         self.network = network
         self.client = client
         self._count = 0
+        self._security_admins: dict[str, Caller] = {}
 
     def party(
         self, name: str | None = None, kind: PartyKind = PartyKind.ISV, operator: bool = False
@@ -69,6 +70,18 @@ class World:
         accepted = self.client.post(f"/v1/partnerships/{pid}/accept", headers=b.headers)
         assert accepted.status_code == 200, accepted.text
         return str(pid)
+
+    def share(self, owner: Caller, preset: str = "full", viewer: str = "partners") -> None:
+        """The owner's security admin applies a sharing preset (full: all core fields, notes)."""
+        admin = self.security_admin(owner)
+        body = {"viewer": viewer, "preset": preset}
+        applied = self.client.post("/v1/policies/presets", json=body, headers=admin.headers)
+        assert applied.status_code == 200, applied.text
+
+    def security_admin(self, of: Caller) -> Caller:
+        if of.party_id not in self._security_admins:
+            self._security_admins[of.party_id] = self.user(of.party_id, Role.SECURITY_ADMIN)
+        return self._security_admins[of.party_id]
 
     def opportunity(self, owner: Caller, **overrides: Any) -> dict[str, Any]:
         self._count += 1

@@ -23,7 +23,10 @@ INVITATION_SUMMARY = {
     "id", "version", "owner_party_id", "title", "stage", "customer", "expected_close_quarter",
     "invitation",
 }  # fmt: skip
-SUMMARY_EVENT_FIELDS = {"title", "owner_party_id", "customer.industry", "customer.country", "stage"}
+SUMMARY_EVENT_FIELDS = {
+    "title", "owner_party_id", "customer.industry", "customer.country", "stage",
+    "participants",  # only the invitee's own invitation
+}  # fmt: skip
 
 
 def url(opportunity: dict[str, Any], tail: str = "") -> str:
@@ -278,6 +281,7 @@ def test_counterpart_changes_touch_only_the_caller_s_own_fields(world: World) ->
 
 def test_an_invited_partner_accepts_and_then_sees_the_whole_deal(world: World) -> None:
     vendor, integrator = world.company(), world.company()
+    world.share(vendor)
     world.partners(vendor, integrator)
     deal = world.opportunity(vendor)
     invited = invite(world, vendor, deal, integrator)
@@ -406,6 +410,7 @@ def test_only_the_owner_moves_the_stage(world: World) -> None:
 
 def test_participants_who_accepted_write_notes_that_all_of_them_read(world: World) -> None:
     vendor, integrator = world.company(), world.company()
+    world.share(vendor), world.share(integrator)
     deal = world.shared(vendor, integrator)
     written = post(world, integrator, deal, "/notes", {"text": "We can staff two architects."})
     assert written.status_code == 200, written.text
@@ -456,6 +461,7 @@ def test_closing_as_lost_needs_a_reason(world: World) -> None:
 
 def test_the_history_lists_each_change_oldest_first_with_who_made_it(world: World) -> None:
     vendor, integrator = world.company(), world.company()
+    world.share(vendor), world.share(integrator)  # each shares its own fields and notes
     deal = world.shared(vendor, integrator)
     post(world, vendor, deal, "/stage", {"stage": "Qualified"})
     post(world, integrator, deal, "/notes", {"text": "On it."})

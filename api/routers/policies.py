@@ -1,0 +1,221 @@
+"""Sharing policies: security admins list, add and remove rules, apply presets, manage tiers,
+read the history and simulate a change before making it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Response, status
+
+from api.deps import CallerDep, ExpectedVersion, IdempotencyDep
+from api.routers.rendering import etag
+from api.schemas.policies import (
+    PRESET_TABLE,
+    FieldCatalogue,
+    PolicyHistory,
+    PolicyPublic,
+    PresetApply,
+    RuleCreate,
+    RulePublic,
+    SimulationRequest,
+    SimulationResult,
+    TierMemberCreate,
+)
+from ecosystem.errors import InvalidCommand
+from ecosystem.sharing.application import PolicyChange, saved_version
+from ecosystem.sharing.domainmodel import SharingPolicy
+from ecosystem.sharing.rules import OBJECT_LEAVES, WRITABLE_LEAVES, Rule, checked_rule
+from policies import simulate
+
+router = APIRouter(prefix="/v1/policies", tags=["policies"])
+Owner = Annotated[UUID | None, Query(description="Whose policy; only your own is accepted.")]
+
+
+@router.get("/fields", response_model=FieldCatalogue)
+def fields(caller: CallerDep) -> FieldCatalogue:
+    """The fields rules can name per object type, those that can be granted write, presets."""
+    return FieldCatalogue(
+        object_types={k: list(v) for k, v in OBJECT_LEAVES.items()},
+        writable={k: sorted(v) for k, v in WRITABLE_LEAVES.items()},
+        presets=PRESET_TABLE,
+    )
+
+
+@router.get("/rules", response_model=PolicyPublic)
+def list_rules(
+    caller: CallerDep,
+    response: Response,
+    owner_party_id: Owner = None,
+    as_of: Annotated[
+        datetime | None, Query(description="The rules in force at this time (ISO 8601).")
+    ] = None,
+) -> PolicyPublic:
+    """Your company's rules and tiers, now or as they stood at `as_of`."""
+    owner = owner_party_id or caller.principal.party_id
+    policy = caller.network.sharing_policy(caller.principal, owner, as_of)
+    response.headers["ETag"] = etag(saved_version(policy))
+    return _public(policy, as_of)
+
+
+@router.post("/rules", status_code=status.HTTP_201_CREATED, response_model=RulePublic)
+def add_rule(
+    body: RuleCreate,
+    caller: CallerDep,
+    version: ExpectedVersion,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> RulePublic:
+    """Add a rule to your company's policy; it is in force for the next read."""
+    owner = body.owner_party_id or caller.principal.party_id
+    change = body.change()
+    written = caller.network.change_sharing_policy(
+        caller.principal, owner, change, idempotency, version
+    )
+    rule = _rule_of(change)
+    response.headers["ETag"] = etag(written.version)
+    response.headers["Location"] = f"/v1/policies/rules/{rule.rule_id}"
+    return _rule_public(rule)
+
+
+@router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
+def remove_rule(
+    rule_id: str, caller: CallerDep, version: ExpectedVersion, owner_party_id: Owner = None
+) -> Response:
+    """Remove a rule from your company's policy."""
+    owner = owner_party_id or caller.principal.party_id
+    change = PolicyChange("remove_rule", rule_id=rule_id)
+    written = caller.network.change_sharing_policy(caller.principal, owner, change, None, version)
+    return Response(status_code=204, headers={"ETag": etag(written.version)})
+
+
+@router.post("/presets", response_model=PolicyPublic)
+def apply_preset(
+    body: PresetApply,
+    caller: CallerDep,
+    version: ExpectedVersion,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> PolicyPublic:
+    """Replace a viewer's rules with a preset: hidden, summary, standard or full."""
+    owner = body.owner_party_id or caller.principal.party_id
+    return _changed(caller, owner, body.change(), idempotency, version, response)
+
+
+@router.post("/tiers/{tier}/members", response_model=PolicyPublic)
+def add_tier_member(
+    tier: str,
+    body: TierMemberCreate,
+    caller: CallerDep,
+    version: ExpectedVersion,
+    idempotency: IdempotencyDep,
+    response: Response,
+) -> PolicyPublic:
+    """Put a partner in one of your tiers; rules for `tier:<name>` then apply to it."""
+    owner = body.owner_party_id or caller.principal.party_id
+    change = PolicyChange("add_tier_member", tier=tier, party_id=body.party_id)
+    return _changed(caller, owner, change, idempotency, version, response)
+
+
+@router.delete("/tiers/{tier}/members/{party_id}", response_model=PolicyPublic)
+def remove_tier_member(
+    tier: str,
+    party_id: UUID,
+    caller: CallerDep,
+    version: ExpectedVersion,
+    response: Response,
+    owner_party_id: Owner = None,
+) -> PolicyPublic:
+    """Take a partner out of one of your tiers."""
+    owner = owner_party_id or caller.principal.party_id
+    change = PolicyChange("remove_tier_member", tier=tier, party_id=party_id)
+    return _changed(caller, owner, change, None, version, response)
+
+
+@router.get("/history", response_model=PolicyHistory)
+def history(caller: CallerDep, owner_party_id: Owner = None) -> dict[str, Any]:
+    """Every change to your company's policy: who, when, and the rules before and after."""
+    owner = owner_party_id or caller.principal.party_id
+    events = caller.network.sharing_policy_history(caller.principal, owner)
+    return {"owner_party_id": str(owner), "changes": [_change_view(e) for e in events]}
+
+
+@router.post("/simulate", response_model=SimulationResult)
+def simulate_change(body: SimulationRequest, caller: CallerDep) -> dict[str, Any]:
+    """What a viewer would gain and lose of your data if the change were made; applies nothing."""
+    owner = body.owner_party_id or caller.principal.party_id
+    before, after = caller.network.simulate_sharing_change(
+        caller.principal, owner, body.change.change()
+    )
+    viewer = body.viewer_party_id
+    caller.network.party(viewer)
+    if viewer == owner:
+        raise InvalidCommand("a company always sees its own data; name another viewer")
+    caller.policies.refresh()
+    enforcer = caller.policies.enforcer
+    rows = (enforcer.get_policy(), enforcer.get_grouping_policy())
+    objects = caller.network.opportunities_for(caller.principal)
+    return {
+        "owner_party_id": str(owner),
+        "viewer_party_id": str(viewer),
+        "objects": simulate(rows, before, after, viewer, objects),
+    }
+
+
+def _changed(
+    caller: CallerDep, owner: UUID, change: PolicyChange, idempotency: Any,
+    version: int | None, response: Response,
+) -> PolicyPublic:  # fmt: skip
+    caller.network.change_sharing_policy(caller.principal, owner, change, idempotency, version)
+    policy = caller.network.sharing_policy(caller.principal, owner)
+    response.headers["ETag"] = etag(saved_version(policy))
+    return _public(policy, None)
+
+
+def _rule_of(change: PolicyChange) -> Rule:
+    c = change
+    return checked_rule(c.viewer, c.object_type, c.field, c.action, c.effect)
+
+
+def _rule_public(rule: Rule) -> RulePublic:
+    return RulePublic(rule_id=rule.rule_id, **rule.as_dict())
+
+
+def _public(policy: SharingPolicy, as_of: datetime | None) -> PolicyPublic:
+    return PolicyPublic(
+        owner_party_id=str(policy.owner_id),
+        version=saved_version(policy),
+        as_of=as_of,
+        rules=[_rule_public(r) for r in sorted(policy.rules.values(), key=_order)],
+        tiers={t: sorted(str(m) for m in members) for t, members in sorted(policy.tiers.items())},
+    )
+
+
+def _order(rule: Rule) -> tuple[str, ...]:
+    return (rule.object_type, rule.viewer, rule.field, rule.action, rule.effect)
+
+
+def _change_view(event: Any) -> dict[str, Any]:
+    name = type(event).__name__
+    before: list[Any] = []
+    after: list[Any] = []
+    if name == "RuleAdded":
+        after = [_rule_public(Rule.from_dict(event.rule)).model_dump()]
+    elif name == "RuleRemoved":
+        before = [_rule_public(Rule.from_dict(event.rule)).model_dump()]
+    elif name == "PresetApplied":
+        before = [_rule_public(Rule.from_dict(r)).model_dump() for r in event.removed]
+        after = [_rule_public(Rule.from_dict(r)).model_dump() for r in event.added]
+    elif name in ("TierMemberAdded", "TierMemberRemoved"):
+        member = [{"tier": event.tier, "party_id": str(event.party_id)}]
+        before, after = ([], member) if name == "TierMemberAdded" else (member, [])
+    actor = getattr(event, "actor", None)
+    return {
+        "version": event.originator_version,
+        "type": name,
+        "occurred_at": event.timestamp.isoformat(),
+        "actor": {"party_id": str(actor.party_id), "user_id": str(actor.user_id)} if actor else {},
+        "before": before,
+        "after": after,
+    }

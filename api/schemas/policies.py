@@ -1,0 +1,142 @@
+"""Sharing policy requests and views: rules, presets, tiers, history and simulations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, Field
+
+from api.schemas.common import Strict
+from ecosystem.sharing.application import PolicyChange
+from ecosystem.sharing.rules import PRESETS
+
+ViewerText = Field(
+    description="partners, invited, tier:<name> or party:<party id>", min_length=1, max_length=80
+)
+OwnerField = Field(
+    None, description="Whose policy; only your own party's is accepted (omit for yours)."
+)
+
+
+class RuleCreate(Strict):
+    owner_party_id: UUID | None = OwnerField
+    viewer: str = ViewerText
+    object_type: str = Field("opportunity", max_length=40)
+    field: str = Field(
+        description="A field (expected_amount) or pattern (customer.*, *).", max_length=80
+    )
+    action: Literal["read", "write"] = "read"
+    effect: Literal["allow", "deny"] = "allow"
+
+    def change(self) -> PolicyChange:
+        return PolicyChange(
+            "add_rule", viewer=self.viewer, object_type=self.object_type,
+            field=self.field, action=self.action, effect=self.effect,
+        )  # fmt: skip
+
+
+class PresetApply(Strict):
+    owner_party_id: UUID | None = OwnerField
+    viewer: str = ViewerText
+    object_type: str = Field("opportunity", max_length=40)
+    preset: Literal["hidden", "summary", "standard", "full"]
+
+    def change(self) -> PolicyChange:
+        return PolicyChange(
+            "apply_preset", viewer=self.viewer, object_type=self.object_type, preset=self.preset
+        )
+
+
+class TierMemberCreate(Strict):
+    owner_party_id: UUID | None = OwnerField
+    party_id: UUID
+
+
+class ChangeIn(Strict):
+    """A proposed change, as one of the policy endpoints would take it."""
+
+    op: Literal["add_rule", "remove_rule", "apply_preset", "add_tier_member", "remove_tier_member"]
+    viewer: str = Field("", max_length=80)
+    object_type: str = Field("opportunity", max_length=40)
+    field: str = Field("", max_length=80)
+    action: Literal["read", "write"] = "read"
+    effect: Literal["allow", "deny"] = "allow"
+    rule_id: str = Field("", max_length=64)
+    preset: str = Field("", max_length=40)
+    tier: str = Field("", max_length=60)
+    party_id: UUID | None = None
+
+    def change(self) -> PolicyChange:
+        return PolicyChange(**self.model_dump())
+
+
+class SimulationRequest(Strict):
+    owner_party_id: UUID | None = OwnerField
+    viewer_party_id: UUID = Field(description="The party whose view you want to preview.")
+    change: ChangeIn
+
+
+class RulePublic(BaseModel):
+    rule_id: str
+    viewer: str
+    object_type: str
+    field: str
+    action: str
+    effect: str
+
+
+class PolicyPublic(BaseModel):
+    owner_party_id: str
+    version: int = Field(description="0 until the first change; send as If-Match to change.")
+    as_of: datetime | None = None
+    rules: list[RulePublic]
+    tiers: dict[str, list[str]]
+
+
+class PolicyChangePublic(BaseModel):
+    version: int
+    type: str
+    occurred_at: str
+    actor: dict[str, str]
+    before: list[Any]
+    after: list[Any]
+
+
+class PolicyHistory(BaseModel):
+    owner_party_id: str
+    changes: list[PolicyChangePublic]
+
+
+class FieldDiff(BaseModel):
+    gained: list[str]
+    lost: list[str]
+
+
+class ObjectDiff(BaseModel):
+    object_type: str
+    object_id: str
+    seat: Literal["partner", "invited"]
+    read: FieldDiff | None = None
+    write: FieldDiff | None = None
+
+
+class SimulationResult(BaseModel):
+    owner_party_id: str
+    viewer_party_id: str
+    applied: Literal[False] = False
+    objects: list[ObjectDiff] = Field(description="Only objects where something changes.")
+
+
+class FieldCatalogue(BaseModel):
+    object_types: dict[str, list[str]]
+    writable: dict[str, list[str]]
+    presets: dict[str, list[dict[str, str]]]
+    viewers: list[str] = ["partners", "invited", "tier:<name>", "party:<party id>"]
+
+
+PRESET_TABLE = {
+    name: [{"field": field, "effect": str(effect)} for field, effect in rules]
+    for name, rules in PRESETS.items()
+}

@@ -1,0 +1,158 @@
+"""Sharing rules: who (a viewer) may read or write which field of a company's objects.
+
+A rule names a viewer, an object type, a field path or pattern, an action and an effect.
+Viewers are `partners` (accepted participants of the object), `invited` (pending invitees),
+`tier:<name>` (a group the company defines) or `party:<uuid>` (one company). Patterns end in
+`.*` (everything under a path) or are `*` (every field). Deny wins over allow.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from ecosystem.errors import InvalidCommand
+from ecosystem.opportunities.fields import CORE_FIELDS, SHARED_LEAVES, leaves_of
+
+PARTNERS = "partners"
+INVITED = "invited"
+_TIER = re.compile(r"^tier:[a-z0-9][a-z0-9_-]{0,39}$")
+
+# The leaves each object type exposes to policies, and those a partner can be granted to write.
+OBJECT_LEAVES: dict[str, tuple[str, ...]] = {"opportunity": SHARED_LEAVES}
+WRITABLE_LEAVES: dict[str, frozenset[str]] = {
+    "opportunity": frozenset(leaf for path in CORE_FIELDS for leaf in leaves_of(path)),
+}
+
+
+class Action(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class Effect(StrEnum):
+    ALLOW = "allow"
+    DENY = "deny"
+
+
+def party_viewer(party_id: UUID) -> str:
+    return f"party:{party_id}"
+
+
+def tier_name(tier: str) -> str:
+    """A tier as rules name it; refuses names that are not `tier:` plus a short slug."""
+    name = tier if tier.startswith("tier:") else f"tier:{tier}"
+    if not _TIER.match(name):
+        raise InvalidCommand(
+            "a tier is named like 'gold' or 'tier:gold': lower-case letters, digits, '-' "
+            "and '_', at most 40 characters"
+        )
+    return name
+
+
+def pattern_matches(pattern: str, path: str) -> bool:
+    """Casbin's keyMatch as the model uses it: `a.*` covers every path under `a`."""
+    if pattern.endswith("*"):
+        return path.startswith(pattern[:-1])
+    return path == pattern
+
+
+@dataclass(frozen=True)
+class Rule:
+    viewer: str
+    object_type: str
+    field: str
+    action: Action
+    effect: Effect
+
+    @property
+    def rule_id(self) -> str:
+        """A stable id: the same rule has the same id in any company's policy."""
+        text = "|".join((self.viewer, self.object_type, self.field, self.action, self.effect))
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "action": str(self.action), "effect": str(self.effect)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Rule:
+        return cls(
+            data["viewer"], data["object_type"], data["field"],
+            Action(data["action"]), Effect(data["effect"]),
+        )  # fmt: skip
+
+
+def checked_rule(
+    viewer: str, object_type: str, field: str, action: str, effect: str = "allow"
+) -> Rule:
+    """A rule with every part checked; each refusal says what would be accepted."""
+    if object_type not in OBJECT_LEAVES:
+        raise InvalidCommand(f"object_type must be one of: {', '.join(OBJECT_LEAVES)}")
+    kind = _parsed(Action, action, "action")
+    rule = Rule(checked_viewer(viewer), object_type, field, kind, _parsed(Effect, effect, "effect"))
+    covered = [leaf for leaf in OBJECT_LEAVES[object_type] if pattern_matches(field, leaf)]
+    if "*" in field[:-1] or not covered:
+        raise InvalidCommand(
+            f"field {field!r} names no field of an {object_type}; use a field such as "
+            "'expected_amount', a pattern such as 'customer.*', or '*' "
+            "(GET /v1/policies/fields lists them)"
+        )
+    if kind is Action.WRITE and not set(covered) & WRITABLE_LEAVES[object_type]:
+        raise InvalidCommand(
+            "write can be granted only on the deal's details: " + ", ".join(sorted(CORE_FIELDS))
+        )
+    return rule
+
+
+def checked_viewer(viewer: str) -> str:
+    if viewer in (PARTNERS, INVITED):
+        return viewer
+    if viewer.startswith("party:"):
+        try:
+            return party_viewer(UUID(viewer.removeprefix("party:")))
+        except ValueError:
+            pass
+    elif viewer.startswith("tier:"):
+        return tier_name(viewer)
+    raise InvalidCommand(
+        "viewer must be 'partners', 'invited', 'tier:<name>' or 'party:<party id>'"
+    )
+
+
+def _parsed(kind: type[Action] | type[Effect], value: str, what: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise InvalidCommand(f"{what} must be one of: {', '.join(kind)}") from None
+
+
+def _preset(*fields: str) -> tuple[tuple[str, Effect], ...]:
+    return tuple((f, Effect.ALLOW) for f in fields)
+
+
+_SUMMARY = ("title", "stage", "participants", "customer.name", "customer.industry",
+            "customer.country", "expected_close_quarter", "target_close_date")  # fmt: skip
+_STANDARD = (*_SUMMARY, "customer.website_domain", "expected_amount", "products",
+             "next_steps", "closing_reason", "notes")  # fmt: skip
+
+# Sharing levels, as partners know them from account-mapping tools. Each is a set of read
+# rules that replaces the viewer's earlier rules for that object type and can then be edited.
+PRESETS: dict[str, tuple[tuple[str, Effect], ...]] = {
+    "hidden": (("*", Effect.DENY),),
+    "summary": _preset(*_SUMMARY),
+    "standard": _preset(*_STANDARD),
+    "full": _preset(*_STANDARD, "customer.*"),
+}
+
+
+def preset_rules(preset: str, viewer: str, object_type: str) -> list[Rule]:
+    if preset not in PRESETS:
+        raise InvalidCommand(f"preset must be one of: {', '.join(PRESETS)}")
+    return [
+        checked_rule(viewer, object_type, field, Action.READ, effect)
+        for field, effect in PRESETS[preset]
+    ]

@@ -1,0 +1,103 @@
+"""The policy in force: follows SharingPolicy events, keeps the rule table current, serves masks.
+
+Every read asks for a `Redaction` here. Asking first looks for policy events recorded since
+the last look (one indexed query); if there are any, their owners' rows are projected into
+the Casbin table, the enforcer is reloaded from it and every compiled mask is dropped. So a
+change made by any process is in force for the next read of every process.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Protocol
+from uuid import UUID
+
+import casbin
+from eventsourcing.domain import Aggregate
+from sqlalchemy.exc import IntegrityError
+
+from ecosystem.opportunities.domainmodel import SharedOpportunity
+from ecosystem.opportunities.fields import CORE_FIELDS, leaves_of
+from ecosystem.sharing.domainmodel import SharingPolicy
+from ecosystem.sharing.rules import party_viewer
+from policies.masks import MaskCompiler
+from policies.redaction import OBJECT_TYPE, Redaction
+from policies.table import PolicyTable
+
+
+class PolicySource(Protocol):
+    """What the decisions need of the network: the policy events and the policies."""
+
+    def changed_since(
+        self, aggregate_class: type[Aggregate], position: int, limit: int = 500
+    ) -> list[tuple[int, UUID]]: ...
+
+    def sharing_policy_by_id(self, policy_id: UUID) -> SharingPolicy: ...
+
+
+class PolicyDecisions:
+    def __init__(self, source: PolicySource, table: PolicyTable) -> None:
+        self._source = source
+        self._table = table
+        self._lock = threading.Lock()
+        self._position = table.position()
+        self.enforcer: casbin.Enforcer = table.enforcer()
+        self._masks = MaskCompiler(self.enforcer.get_policy(), self.enforcer.get_grouping_policy())
+        self.refresh()
+
+    @property
+    def position(self) -> int:
+        """The log position of the newest policy event now in force here."""
+        return self._position
+
+    def refresh(self) -> MaskCompiler:
+        """The masks of the policy in force now, after taking in any new policy events."""
+        if not self._source.changed_since(SharingPolicy, self._position, 1):
+            return self._masks
+        with self._lock:
+            changed = False
+            while batch := self._source.changed_since(SharingPolicy, self._position):
+                owners = {owner for _, owner in batch}
+                self._project(owners, batch[-1][0])
+                self._position = batch[-1][0]
+                changed = True
+            if changed:
+                self._reload()
+        return self._masks
+
+    def redaction(self) -> Redaction:
+        return Redaction(self.refresh())
+
+    def writable(self, party_id: UUID, opportunity: SharedOpportunity) -> frozenset[str]:
+        """The detail fields an accepted partner was granted to write (WriteGrants)."""
+        if not opportunity.is_partner(party_id):
+            return frozenset()
+        mask = self.refresh().mask(
+            party_viewer(party_id), str(opportunity.owner_id), OBJECT_TYPE, "write"
+        )
+        return frozenset(path for path in CORE_FIELDS if set(leaves_of(path)) <= mask)
+
+    def rebuild(self) -> int:
+        """The whole table again from a replay of every policy; returns the row count."""
+        with self._lock:
+            position = 0
+            owners: set[UUID] = set()
+            while batch := self._source.changed_since(SharingPolicy, position):
+                owners.update(owner for _, owner in batch)
+                position = batch[-1][0]
+            policies = [self._source.sharing_policy_by_id(p) for p in owners]
+            count = self._table.rebuild(policies, position)
+            self._position = position
+            self._reload()
+            return count
+
+    def _project(self, policy_ids: set[UUID], position: int) -> None:
+        policies = [self._source.sharing_policy_by_id(p) for p in policy_ids]
+        try:
+            self._table.project(policies, position)
+        except IntegrityError:  # another process created the tracking row at the same moment
+            self._table.project(policies, position)
+
+    def _reload(self) -> None:
+        self.enforcer.load_policy()
+        self._masks = MaskCompiler(self.enforcer.get_policy(), self.enforcer.get_grouping_policy())

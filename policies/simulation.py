@@ -1,0 +1,74 @@
+"""Simulation before change: what a viewer would gain and lose of a company's data.
+
+The proposed policy is compiled beside the one in force, with every other company's rows as
+they are, and both are asked about each object the company takes part in. Nothing is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from uuid import UUID
+
+from ecosystem.opportunities.domainmodel import SharedOpportunity
+from ecosystem.sharing.domainmodel import SharingPolicy
+from ecosystem.sharing.rules import OBJECT_LEAVES
+from policies.masks import MaskCompiler
+from policies.redaction import OBJECT_TYPE, Redaction
+from policies.table import policy_rows
+
+
+def simulate(
+    enforcer_rows: tuple[list[list[str]], list[list[str]]],
+    before: SharingPolicy,
+    after: SharingPolicy,
+    viewer: UUID,
+    opportunities: Iterable[SharedOpportunity],
+) -> list[dict[str, Any]]:
+    """Per object with a difference: the leaves of the owner's data gained and lost."""
+    owner = str(before.owner_id)
+    now = _compiler(enforcer_rows, owner, policy_rows(before))
+    then = _compiler(enforcer_rows, owner, policy_rows(after))
+    seats = Redaction(now)
+    changes = []
+    for opportunity in opportunities:
+        seat = seats.seat(viewer, opportunity)
+        relevant = _owned_leaves(before.owner_id, opportunity)
+        if seat is None or not relevant:
+            continue
+        diff: dict[str, Any] = {}
+        for action in ("read", "write"):
+            was = now.mask(seat, owner, OBJECT_TYPE, action) & relevant
+            will = then.mask(seat, owner, OBJECT_TYPE, action) & relevant
+            if was != will:
+                diff[action] = {"gained": sorted(will - was), "lost": sorted(was - will)}
+        if diff:
+            changes.append(
+                {"object_type": OBJECT_TYPE, "object_id": str(opportunity.id),
+                 "seat": "invited" if opportunity.is_invited(viewer) else "partner", **diff}
+            )  # fmt: skip
+    return changes
+
+
+def _compiler(
+    rows: tuple[list[list[str]], list[list[str]]],
+    owner: str,
+    replacement: tuple[list[list[str]], list[list[str]]],
+) -> MaskCompiler:
+    p_rows, g_rows = rows
+    others_p = [r for r in p_rows if r[1] != owner]
+    others_g = [r for r in g_rows if r[2] != owner]
+    return MaskCompiler([*others_p, *replacement[0]], [*others_g, *replacement[1]])
+
+
+def _owned_leaves(owner: UUID, opportunity: SharedOpportunity) -> frozenset[str]:
+    """The leaves of this object whose data the company owns."""
+    leaves = OBJECT_LEAVES[OBJECT_TYPE]
+    owned: set[str] = set()
+    if opportunity.owner_id == owner:
+        owned.update(leaf for leaf in leaves if not leaf.startswith("counterparts."))
+    if any(n.author.party_id == owner for n in opportunity.notes):
+        owned.add("notes")
+    if owner in opportunity.counterparts:
+        owned.update(leaf for leaf in leaves if leaf.startswith("counterparts."))
+    return frozenset(owned)
