@@ -8,6 +8,7 @@ from uuid import UUID
 import typer
 
 from api.bootstrap import build_network, policies_of
+from api.cli_policy import policy
 from api.demo import DemoUser
 from api.settings import Settings
 from ecosystem.actors import OPERATOR, Role
@@ -18,6 +19,7 @@ from ecosystem.parties.domainmodel import PartyKind
 app = typer.Typer(help="Cosell: a multi-party co-sell network.", no_args_is_help=True)
 admin = typer.Typer(help="Operator commands: parties, users and tokens.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
+app.add_typer(policy, name="policy")
 
 
 def _network() -> Network:

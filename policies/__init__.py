@@ -3,7 +3,7 @@
 from policies.decisions import PolicyDecisions
 from policies.masks import MaskCompiler
 from policies.redaction import Redaction
-from policies.simulation import simulate
+from policies.simulation import simulate, simulate_change
 from policies.table import MODEL_PATH, PolicyTable, policy_rows
 
 __all__ = [
@@ -14,4 +14,5 @@ __all__ = [
     "Redaction",
     "policy_rows",
     "simulate",
+    "simulate_change",
 ]

@@ -9,7 +9,7 @@ masks decide exactly as `casbin.Enforcer.enforce` on the same rows.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from ecosystem.sharing.rules import INVITED, OBJECT_LEAVES, PARTNERS, Effect, pattern_matches
 
@@ -19,7 +19,13 @@ ANY_OWNER = "*"
 class MaskCompiler:
     """Casbin `p` rows (viewer, owner, object_type, field, action, eft) and `g` rows in masks."""
 
-    def __init__(self, p_rows: Iterable[Sequence[str]], g_rows: Iterable[Sequence[str]]) -> None:
+    def __init__(
+        self,
+        p_rows: Iterable[Sequence[str]],
+        g_rows: Iterable[Sequence[str]],
+        leaves: Mapping[str, Sequence[str]] = OBJECT_LEAVES,
+    ) -> None:
+        self._leaves = leaves
         self._rules: dict[tuple[str, str, str], list[tuple[str, str, str]]] = defaultdict(list)
         for viewer, owner, object_type, field, action, effect in p_rows:
             self._rules[(owner, object_type, action)].append((viewer, field, effect))
@@ -46,7 +52,7 @@ class MaskCompiler:
                     target = allowed if effect == Effect.ALLOW else denied
                     target.update(
                         leaf
-                        for leaf in OBJECT_LEAVES.get(object_type, ())
+                        for leaf in self._leaves.get(object_type, ())
                         if pattern_matches(field, leaf)
                     )
         return frozenset(allowed - denied)

@@ -10,12 +10,35 @@ from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
+from ecosystem.actors import Principal
+from ecosystem.errors import InvalidCommand
+from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import SharedOpportunity
+from ecosystem.sharing.application import PolicyChange
 from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import OBJECT_LEAVES
+from policies.decisions import PolicyDecisions
 from policies.masks import MaskCompiler
 from policies.redaction import OBJECT_TYPE, Redaction
 from policies.table import policy_rows
+
+
+def simulate_change(
+    network: Network,
+    decisions: PolicyDecisions,
+    principal: Principal,
+    owner_id: UUID,
+    viewer: UUID,
+    change: PolicyChange,
+) -> list[dict[str, Any]]:
+    """A security admin's preview: the change's effect on `viewer` across the caller's deals."""
+    before, after = network.simulate_sharing_change(principal, owner_id, change)
+    network.party(viewer)
+    if viewer == owner_id:
+        raise InvalidCommand("a company always sees its own data; name another viewer")
+    decisions.refresh()
+    rows = (decisions.enforcer.get_policy(), decisions.enforcer.get_grouping_policy())
+    return simulate(rows, before, after, viewer, network.opportunities_for(principal))
 
 
 def simulate(

@@ -22,12 +22,13 @@ from api.schemas.policies import (
     SimulationRequest,
     SimulationResult,
     TierMemberCreate,
+    change_view,
+    policy_public,
+    rule_public,
 )
-from ecosystem.errors import InvalidCommand
 from ecosystem.sharing.application import PolicyChange, saved_version
-from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import OBJECT_LEAVES, WRITABLE_LEAVES, Rule, checked_rule
-from policies import simulate
+from policies import simulate_change
 
 router = APIRouter(prefix="/v1/policies", tags=["policies"])
 Owner = Annotated[UUID | None, Query(description="Whose policy; only your own is accepted.")]
@@ -56,7 +57,7 @@ def list_rules(
     owner = owner_party_id or caller.principal.party_id
     policy = caller.network.sharing_policy(caller.principal, owner, as_of)
     response.headers["ETag"] = etag(saved_version(policy))
-    return _public(policy, as_of)
+    return policy_public(policy, as_of)
 
 
 @router.post("/rules", status_code=status.HTTP_201_CREATED, response_model=RulePublic)
@@ -76,7 +77,7 @@ def add_rule(
     rule = _rule_of(change)
     response.headers["ETag"] = etag(written.version)
     response.headers["Location"] = f"/v1/policies/rules/{rule.rule_id}"
-    return _rule_public(rule)
+    return rule_public(rule)
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -138,28 +139,21 @@ def history(caller: CallerDep, owner_party_id: Owner = None) -> dict[str, Any]:
     """Every change to your company's policy: who, when, and the rules before and after."""
     owner = owner_party_id or caller.principal.party_id
     events = caller.network.sharing_policy_history(caller.principal, owner)
-    return {"owner_party_id": str(owner), "changes": [_change_view(e) for e in events]}
+    return {"owner_party_id": str(owner), "changes": [change_view(e) for e in events]}
 
 
 @router.post("/simulate", response_model=SimulationResult)
-def simulate_change(body: SimulationRequest, caller: CallerDep) -> dict[str, Any]:
+def simulate(body: SimulationRequest, caller: CallerDep) -> dict[str, Any]:
     """What a viewer would gain and lose of your data if the change were made; applies nothing."""
     owner = body.owner_party_id or caller.principal.party_id
-    before, after = caller.network.simulate_sharing_change(
-        caller.principal, owner, body.change.change()
-    )
     viewer = body.viewer_party_id
-    caller.network.party(viewer)
-    if viewer == owner:
-        raise InvalidCommand("a company always sees its own data; name another viewer")
-    caller.policies.refresh()
-    enforcer = caller.policies.enforcer
-    rows = (enforcer.get_policy(), enforcer.get_grouping_policy())
-    objects = caller.network.opportunities_for(caller.principal)
+    objects = simulate_change(
+        caller.network, caller.policies, caller.principal, owner, viewer, body.change.change()
+    )
     return {
         "owner_party_id": str(owner),
         "viewer_party_id": str(viewer),
-        "objects": simulate(rows, before, after, viewer, objects),
+        "objects": objects,
     }
 
 
@@ -170,52 +164,9 @@ def _changed(
     caller.network.change_sharing_policy(caller.principal, owner, change, idempotency, version)
     policy = caller.network.sharing_policy(caller.principal, owner)
     response.headers["ETag"] = etag(saved_version(policy))
-    return _public(policy, None)
+    return policy_public(policy, None)
 
 
 def _rule_of(change: PolicyChange) -> Rule:
     c = change
     return checked_rule(c.viewer, c.object_type, c.field, c.action, c.effect)
-
-
-def _rule_public(rule: Rule) -> RulePublic:
-    return RulePublic(rule_id=rule.rule_id, **rule.as_dict())
-
-
-def _public(policy: SharingPolicy, as_of: datetime | None) -> PolicyPublic:
-    return PolicyPublic(
-        owner_party_id=str(policy.owner_id),
-        version=saved_version(policy),
-        as_of=as_of,
-        rules=[_rule_public(r) for r in sorted(policy.rules.values(), key=_order)],
-        tiers={t: sorted(str(m) for m in members) for t, members in sorted(policy.tiers.items())},
-    )
-
-
-def _order(rule: Rule) -> tuple[str, ...]:
-    return (rule.object_type, rule.viewer, rule.field, rule.action, rule.effect)
-
-
-def _change_view(event: Any) -> dict[str, Any]:
-    name = type(event).__name__
-    before: list[Any] = []
-    after: list[Any] = []
-    if name == "RuleAdded":
-        after = [_rule_public(Rule.from_dict(event.rule)).model_dump()]
-    elif name == "RuleRemoved":
-        before = [_rule_public(Rule.from_dict(event.rule)).model_dump()]
-    elif name == "PresetApplied":
-        before = [_rule_public(Rule.from_dict(r)).model_dump() for r in event.removed]
-        after = [_rule_public(Rule.from_dict(r)).model_dump() for r in event.added]
-    elif name in ("TierMemberAdded", "TierMemberRemoved"):
-        member = [{"tier": event.tier, "party_id": str(event.party_id)}]
-        before, after = ([], member) if name == "TierMemberAdded" else (member, [])
-    actor = getattr(event, "actor", None)
-    return {
-        "version": event.originator_version,
-        "type": name,
-        "occurred_at": event.timestamp.isoformat(),
-        "actor": {"party_id": str(actor.party_id), "user_id": str(actor.user_id)} if actor else {},
-        "before": before,
-        "after": after,
-    }

@@ -9,8 +9,9 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from api.schemas.common import Strict
-from ecosystem.sharing.application import PolicyChange
-from ecosystem.sharing.rules import PRESETS
+from ecosystem.sharing.application import PolicyChange, saved_version
+from ecosystem.sharing.domainmodel import SharingPolicy
+from ecosystem.sharing.rules import PRESETS, Rule
 
 ViewerText = Field(
     description="partners, invited, tier:<name> or party:<party id>", min_length=1, max_length=80
@@ -140,3 +141,46 @@ PRESET_TABLE = {
     name: [{"field": field, "effect": str(effect)} for field, effect in rules]
     for name, rules in PRESETS.items()
 }
+
+
+def rule_public(rule: Rule) -> RulePublic:
+    return RulePublic(rule_id=rule.rule_id, **rule.as_dict())
+
+
+def policy_public(policy: SharingPolicy, as_of: datetime | None) -> PolicyPublic:
+    return PolicyPublic(
+        owner_party_id=str(policy.owner_id),
+        version=saved_version(policy),
+        as_of=as_of,
+        rules=[rule_public(r) for r in sorted(policy.rules.values(), key=_order)],
+        tiers={t: sorted(str(m) for m in members) for t, members in sorted(policy.tiers.items())},
+    )
+
+
+def _order(rule: Rule) -> tuple[str, ...]:
+    return (rule.object_type, rule.viewer, rule.field, rule.action, rule.effect)
+
+
+def change_view(event: Any) -> dict[str, Any]:
+    name = type(event).__name__
+    before: list[Any] = []
+    after: list[Any] = []
+    if name == "RuleAdded":
+        after = [rule_public(Rule.from_dict(event.rule)).model_dump()]
+    elif name == "RuleRemoved":
+        before = [rule_public(Rule.from_dict(event.rule)).model_dump()]
+    elif name == "PresetApplied":
+        before = [rule_public(Rule.from_dict(r)).model_dump() for r in event.removed]
+        after = [rule_public(Rule.from_dict(r)).model_dump() for r in event.added]
+    elif name in ("TierMemberAdded", "TierMemberRemoved"):
+        member = [{"tier": event.tier, "party_id": str(event.party_id)}]
+        before, after = ([], member) if name == "TierMemberAdded" else (member, [])
+    actor = getattr(event, "actor", None)
+    return {
+        "version": event.originator_version,
+        "type": name,
+        "occurred_at": event.timestamp.isoformat(),
+        "actor": {"party_id": str(actor.party_id), "user_id": str(actor.user_id)} if actor else {},
+        "before": before,
+        "after": after,
+    }
