@@ -1,7 +1,8 @@
 """The policy in force: follows SharingPolicy events, keeps the rule table current, serves masks.
 
-Every read asks for a `Redaction` here. Asking first looks for policy events recorded since
-the last look (one indexed query); if there are any, their owners' rows are projected into
+Every read asks for a `Redaction` here. Asking first reads the log's head position (one
+indexed MAX query); only when the log has grown is the new stretch searched for policy
+events, and if there are any, their owners' rows are projected into
 the Casbin table, the enforcer is reloaded from it and every compiled mask is dropped. So a
 change made by any process is in force for the next read of every process.
 """
@@ -34,6 +35,9 @@ class PolicySource(Protocol):
 
     def sharing_policy_by_id(self, policy_id: UUID) -> SharingPolicy: ...
 
+    @property
+    def log_position(self) -> int: ...
+
 
 class PolicyDecisions:
     def __init__(self, source: PolicySource, table: PolicyTable) -> None:
@@ -41,6 +45,7 @@ class PolicyDecisions:
         self._table = table
         self._lock = threading.Lock()
         self._position = table.position()
+        self._checked = 0  # the log position up to which policy events have been looked for
         self.enforcer: casbin.Enforcer = table.enforcer()
         self._masks = MaskCompiler(self.enforcer.get_policy(), self.enforcer.get_grouping_policy())
         self.refresh()
@@ -52,15 +57,17 @@ class PolicyDecisions:
 
     def refresh(self) -> MaskCompiler:
         """The masks of the policy in force now, after taking in any new policy events."""
-        if not self._source.changed_since(SharingPolicy, self._position, 1):
+        head = self._source.log_position  # one indexed MAX(id): usually nothing is new
+        if head <= self._checked:
             return self._masks
         with self._lock:
             changed = False
-            while batch := self._source.changed_since(SharingPolicy, self._position):
-                owners = {owner for _, owner in batch}
-                self._project(owners, batch[-1][0])
-                self._position = batch[-1][0]
+            start = max(self._checked, self._position)
+            while batch := self._source.changed_since(SharingPolicy, start):
+                self._project({owner for _, owner in batch}, batch[-1][0])
+                self._position = start = batch[-1][0]
                 changed = True
+            self._checked = max(self._checked, head)
             if changed:
                 self._reload()
         return self._masks
