@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -61,21 +62,22 @@ def list_opportunities(
     """The deals your party is involved in, as you may see them; filtered, sorted, paged."""
     party = caller.principal.party_id
     found = caller.network.opportunities_for(caller.principal)
-    if stage is not None:
-        found = [o for o in found if o.stage == stage]
     if relation == "owned":
         found = [o for o in found if o.owner_id == party]
     elif relation == "partner":
         found = [o for o in found if o.owner_id != party and o.is_partner(party)]
     elif relation == "invited":
         found = [o for o in found if o.is_invited(party)]
-    key = "created_on" if sort.endswith("created_at") else "modified_on"
-    found.sort(key=lambda o: (getattr(o, key), o.id.hex), reverse=sort.startswith("-"))
-    start = _offset(cursor)
-    page = found[start : start + limit]
-    more = start + limit < len(found)
     redaction = caller.redaction()
-    items = [redaction.opportunity_view(party, o) for o in page]
+    # Filter and sort on the views, never on the state: a hidden stage must not be findable.
+    views = [v for v in (redaction.opportunity_view(party, o) for o in found) if v is not None]
+    if stage is not None:
+        views = [v for v in views if v.get("stage") == stage]
+    key = sort.removeprefix("-")
+    views.sort(key=lambda v: (_moment(v.get(key)), v["id"]), reverse=sort.startswith("-"))
+    start = _offset(cursor)
+    items = views[start : start + limit]
+    more = start + limit < len(views)
     return {
         "items": [item for item in items if item is not None],
         "next_cursor": _cursor(start + limit) if more else None,
@@ -248,6 +250,11 @@ def history(opportunity_id: UUID, caller: CallerDep) -> dict[str, Any]:
         for e in caller.network.history(caller.principal, opportunity_id)
     )
     return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
+
+
+def _moment(value: str | None) -> datetime:
+    """A view's timestamp for sorting; invitees see none, and those sort first."""
+    return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=UTC)
 
 
 def _reason(body: Reason | None) -> str:
