@@ -3,11 +3,11 @@ read the history and simulate a change before making it."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
 
 from api.deps import CallerDep, ExpectedVersion, IdempotencyDep
 from api.routers.rendering import etag
@@ -26,7 +26,10 @@ from api.schemas.policies import (
     policy_public,
     rule_public,
 )
+from ecosystem.errors import NotFound
+from ecosystem.service import Written
 from ecosystem.sharing.application import PolicyChange, saved_version
+from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import OBJECT_LEAVES, WRITABLE_LEAVES, Rule, checked_rule
 from policies import simulate_change
 
@@ -50,7 +53,8 @@ def list_rules(
     response: Response,
     owner_party_id: Owner = None,
     as_of: Annotated[
-        datetime | None, Query(description="The rules in force at this time (ISO 8601).")
+        AwareDatetime | None,
+        Query(description="The rules in force at this time: ISO 8601 with a zone, such as …Z."),
     ] = None,
 ) -> PolicyPublic:
     """Your company's rules and tiers, now or as they stood at `as_of`."""
@@ -58,6 +62,16 @@ def list_rules(
     policy = caller.network.sharing_policy(caller.principal, owner, as_of)
     response.headers["ETag"] = etag(saved_version(policy))
     return policy_public(policy, as_of)
+
+
+@router.get("/rules/{rule_id}", response_model=RulePublic)
+def get_rule(rule_id: str, caller: CallerDep, owner_party_id: Owner = None) -> RulePublic:
+    """One rule of your company's policy."""
+    owner = owner_party_id or caller.principal.party_id
+    policy = caller.network.sharing_policy(caller.principal, owner)
+    if rule_id not in policy.rules:
+        raise NotFound(f"no rule with id {rule_id} in your policy")
+    return rule_public(policy.rules[rule_id])
 
 
 @router.post("/rules", status_code=status.HTTP_201_CREATED, response_model=RulePublic)
@@ -75,7 +89,7 @@ def add_rule(
         caller.principal, owner, change, idempotency, version
     )
     rule = _rule_of(change)
-    response.headers["ETag"] = etag(written.version)
+    _written_headers(written, response)
     response.headers["Location"] = f"/v1/policies/rules/{rule.rule_id}"
     return rule_public(rule)
 
@@ -161,10 +175,21 @@ def _changed(
     caller: CallerDep, owner: UUID, change: PolicyChange, idempotency: Any,
     version: int | None, response: Response,
 ) -> PolicyPublic:  # fmt: skip
-    caller.network.change_sharing_policy(caller.principal, owner, change, idempotency, version)
-    policy = caller.network.sharing_policy(caller.principal, owner)
-    response.headers["ETag"] = etag(saved_version(policy))
+    """The policy as of the version the change wrote (a retried request renders it again)."""
+    written = caller.network.change_sharing_policy(
+        caller.principal, owner, change, idempotency, version
+    )
+    policy = caller.network.at_version(
+        SharingPolicy, written.object_id, written.version, "sharing policy"
+    )
+    _written_headers(written, response)
     return policy_public(policy, None)
+
+
+def _written_headers(written: Written, response: Response) -> None:
+    response.headers["ETag"] = etag(written.version)
+    if written.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
 
 
 def _rule_of(change: PolicyChange) -> Rule:

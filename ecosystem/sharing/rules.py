@@ -95,7 +95,8 @@ def checked_rule(
     kind = _parsed(Action, action, "action")
     rule = Rule(checked_viewer(viewer), object_type, field, kind, _parsed(Effect, effect, "effect"))
     covered = [leaf for leaf in OBJECT_LEAVES[object_type] if pattern_matches(field, leaf)]
-    if "*" in field[:-1] or not covered:
+    well_formed = "*" not in field or field == "*" or ("*" not in field[:-2] and field[-2:] == ".*")
+    if not well_formed or not covered:
         raise InvalidCommand(
             f"field {field!r} names no field of an {object_type}; use a field such as "
             "'expected_amount', a pattern such as 'customer.*', or '*' "
