@@ -102,7 +102,7 @@ def update(
     caller: CallerDep,
     response: Response,
 ) -> View:
-    """Change the deal's details (owner only); needs If-Match, 412 if stale."""
+    """Change the deal's details (the owner, or a partner on fields granted write); If-Match."""
     written = caller.network.update_opportunity(
         caller.principal, opportunity_id, body.changes(), version
     )
