@@ -57,7 +57,7 @@ def simulate(
     for opportunity in opportunities:
         seat = seats.seat(viewer, opportunity)
         relevant = _owned_leaves(before.owner_id, opportunity)
-        if seat is None or not relevant:
+        if seat is None or not relevant or not _may_see_participants(seats, before, opportunity):
             continue
         diff: dict[str, Any] = {}
         for action in ("read", "write"):
@@ -71,6 +71,18 @@ def simulate(
                  "seat": "invited" if opportunity.is_invited(viewer) else "partner", **diff}
             )  # fmt: skip
     return changes
+
+
+def _may_see_participants(
+    seats: Redaction, policy: SharingPolicy, opportunity: SharedOpportunity
+) -> bool:
+    """A diff tells who takes part: shown only where the company may see the participants."""
+    company = policy.owner_id
+    own_seat = seats.seat(company, opportunity)
+    if own_seat is None:
+        return False
+    mask = seats.readable(company, own_seat, opportunity.owner_id)
+    return mask is None or "participants" in mask
 
 
 def _compiler(

@@ -50,3 +50,31 @@ def test_an_invitee_sees_no_timeline_it_could_sort_by(world: World) -> None:
         ).json()["items"]
         assert len(listed) == 1
         assert "created_at" not in listed[0] and "updated_at" not in listed[0]
+
+
+def test_a_simulation_does_not_reveal_participants_the_caller_may_not_see(world: World) -> None:
+    vendor, partner, other = world.company(), world.company(), world.company()
+    deal = world.shared(vendor, partner)
+    world.partners(vendor, other)
+    invited = world.client.post(
+        f"/v1/opportunities/{deal['id']}/invitations",
+        json={"party_id": other.party_id}, headers=vendor.headers,
+    )  # fmt: skip
+    assert invited.status_code == 200, invited.text
+    current = world.client.get(f"/v1/opportunities/{deal['id']}", headers=partner.headers)
+    world.client.patch(
+        f"/v1/opportunities/{deal['id']}/counterpart", json={"crm_reference": "P-1"},
+        headers={**partner.headers, "If-Match": current.headers["ETag"]},
+    )  # fmt: skip
+    change = {"op": "add_rule", "viewer": "invited", "field": "counterparts.*"}
+    body = {"viewer_party_id": other.party_id, "change": change}
+    admin = world.security_admin(partner)
+
+    def simulated() -> list[str]:
+        answer = world.client.post("/v1/policies/simulate", json=body, headers=admin.headers)
+        assert answer.status_code == 200, answer.text
+        return [o["object_id"] for o in answer.json()["objects"]]
+
+    assert simulated() == [deal["id"]]  # the partner sees the participants by default
+    world.share(vendor, preset="hidden")
+    assert simulated() == []  # now it may not learn who else is on the deal
