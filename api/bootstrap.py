@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from api.settings import Settings
 from ecosystem.network import Network
 from policies import PolicyDecisions, PolicyTable
@@ -14,12 +16,17 @@ def build_network(settings: Settings) -> Network:
     path = settings.sqlite_path()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    network = Network(
-        {
-            "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
-            "SQLALCHEMY_URL": settings.database_url,
-        }
-    )
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": settings.database_url,
+    }
+    for attempt in range(3):
+        try:
+            network = Network(env)
+            break
+        except DBAPIError:  # processes starting together on an empty database race to
+            if attempt == 2:  # create the event table; the loser finds it on a second look
+                raise
     wire_policies(network)
     return network
 

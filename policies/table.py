@@ -29,6 +29,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import party_viewer
@@ -72,10 +73,28 @@ def policy_rows(policy: SharingPolicy) -> Rows:
 
 class PolicyTable:
     def __init__(self, engine: Engine) -> None:
-        self.adapter = Adapter(engine)  # creates casbin_rule if it is missing
-        _metadata.create_all(engine)
         self._engine = engine
-        with engine.begin() as conn:  # the shipped defaults, as of this version of the code
+        self.adapter = self._create_tables()
+        try:
+            self._install_defaults()
+        except IntegrityError:  # another process created the tracking row at the same moment
+            self._install_defaults()
+
+    def _create_tables(self) -> Adapter:
+        """Create the tables if missing; processes starting together may race to do it."""
+        for attempt in range(3):
+            try:
+                adapter = Adapter(self._engine)  # creates casbin_rule if it is missing
+                _metadata.create_all(self._engine)
+                return adapter
+            except DBAPIError:  # another process created a table first: look again
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _install_defaults(self) -> None:
+        """The shipped defaults, as of this version of the code, replace any older ones."""
+        with self._engine.begin() as conn:
             self._locked_position(conn)
             self._replace(conn, [])
 
