@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.utils import Environment, get_topic
 
 from ecosystem.errors import (
@@ -44,6 +44,7 @@ class Written:
     version: int
     extra: dict[str, Any] = field(default_factory=dict)
     replayed: bool = False
+    position: int = 0  # the log position of the write (or, for a replay, a later one)
 
 
 Attempt = Callable[[], tuple[Sequence[Aggregate], Written]]
@@ -61,6 +62,16 @@ class NetworkBase(Application[UUID]):
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         register_cosell_transcodings(transcoder)
+
+    def __init__(self, env: Any = None) -> None:
+        super().__init__(env)
+        self.recorded_listeners: list[Callable[[], None]] = []
+
+    def _notify(self, recordings: list[Recording[UUID]]) -> None:
+        """Tell in-process followers (the projection runner) that the log has grown."""
+        super()._notify(recordings)
+        for listener in self.recorded_listeners:
+            listener()
 
     def close(self) -> None:
         super().close()
@@ -106,13 +117,14 @@ class NetworkBase(Application[UUID]):
                     )
                 )
             try:
-                self.save(*pending)
+                recordings = self.save(*pending)
             except IntegrityError:
                 replay = self._replayed(idempotency)
                 if replay is not None:
                     return replay
                 continue
-            return written
+            position = max((r.notification.id for r in recordings), default=0)
+            return replace(written, position=position or 0)
         raise Conflict("the object is changing too quickly right now; retry the request")
 
     def _replayed(self, idempotency: Idempotency | None) -> Written | None:
@@ -129,7 +141,11 @@ class NetworkBase(Application[UUID]):
                 "use a new key for a new request"
             )
         outcome = record.outcome
-        return Written(UUID(outcome["object_id"]), outcome["version"], replayed=True)
+        # The first write is at or before today's head: waiting for the head reads it.
+        return Written(
+            UUID(outcome["object_id"]), outcome["version"], replayed=True,
+            position=self.log_position,
+        )  # fmt: skip
 
     def at_version(self, cls: type[A], object_id: UUID, version: int, what: str) -> A:
         aggregate = self.load(cls, object_id, what)

@@ -62,6 +62,9 @@ class Redaction:
             flat["invitation"] = {"role": mine.role, "status": mine.status, "since": mine.since}
         for path, value in _core_values(opportunity).items():
             core.put(flat, path, value)
+        if seat != INVITED:  # when each stage began is part of the stage, and of the timeline
+            stays = [{"stage": s.stage, "since": s.since} for s in opportunity.stage_history]
+            core.put(flat, "stage_history", stays, leaf="stage")
         notes = [
             n for n in opportunity.notes
             if _Gate(self.readable(viewer, seat, n.author.party_id)).allows("notes")

@@ -135,6 +135,11 @@ class ParticipantOut(BaseModel):
     since: str
 
 
+class StageStayOut(BaseModel):
+    stage: Stage
+    since: str
+
+
 class InvitationOut(BaseModel):
     role: PartnerRole
     status: str
@@ -163,6 +168,9 @@ class OpportunityPublic(BaseModel):
     owner_party_id: str | None = None
     title: str | None = None
     stage: Stage | None = None
+    stage_history: list[StageStayOut] | None = Field(
+        None, description="When the deal entered each stage, oldest first (shown with stage)."
+    )
     closing_reason: str | None = None
     customer: CustomerOut | None = None
     expected_amount: MoneyOut | None = None

@@ -49,6 +49,14 @@ class Participant:
     since: datetime
 
 
+@dataclass(frozen=True)
+class StageStay:
+    """The deal entered `stage` at `since` (and stayed until the next stay began)."""
+
+    stage: Stage
+    since: datetime
+
+
 @dataclass
 class Note:
     note_id: UUID
@@ -72,6 +80,7 @@ class SharedOpportunity(Aggregate):
         self.owner_id = owner_id
         self.fields: dict[str, Any] = {**copy.deepcopy(CORE_DEFAULTS), **fields}
         self.stage = Stage.PROSPECT
+        self.stage_history = [StageStay(Stage.PROSPECT, self.created_on)]
         self.closing_reason = ""
         self.participants = {
             owner_id: Participant(
@@ -223,8 +232,13 @@ class SharedOpportunity(Aggregate):
         self._stage_changed(from_stage=self.stage, stage=stage, reopened=going_back, actor=actor)
 
     @event("StageChanged")
-    def _stage_changed(self, from_stage: Stage, stage: Stage, reopened: bool, actor: Actor) -> None:
+    def _stage_changed(
+        self, from_stage: Stage, stage: Stage, reopened: bool, actor: Actor,
+        timestamp: datetime | None = None,
+    ) -> None:  # fmt: skip
+        assert timestamp is not None
         self.stage = Stage(stage)
+        self.stage_history.append(StageStay(self.stage, timestamp))
         self.closing_reason = ""
 
     def close(self, outcome: Outcome, reason: str, actor: Actor) -> None:
@@ -236,8 +250,13 @@ class SharedOpportunity(Aggregate):
         self._closed(from_stage=self.stage, outcome=outcome, reason=reason.strip(), actor=actor)
 
     @event("Closed")
-    def _closed(self, from_stage: Stage, outcome: Outcome, reason: str, actor: Actor) -> None:
+    def _closed(
+        self, from_stage: Stage, outcome: Outcome, reason: str, actor: Actor,
+        timestamp: datetime | None = None,
+    ) -> None:  # fmt: skip
+        assert timestamp is not None
         self.stage = Stage.LAUNCHED if Outcome(outcome) is Outcome.WON else Stage.CLOSED_LOST
+        self.stage_history.append(StageStay(self.stage, timestamp))
         self.closing_reason = reason
 
     # --- what participants write ------------------------------------------------------------

@@ -1,0 +1,135 @@
+"""The opportunity projector: a batch of recorded events in, each company's rows out, once.
+
+Each batch is applied to a `Replay` (the network as of the read models' position); then the
+rows of every deal the batch touched, and of every deal holding data of a company whose
+policy changed, are computed through the one redaction function and written with the new
+position in one transaction. A crash anywhere leaves the rows and the position as they were;
+a restart reads the position and carries on from there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+
+from ecosystem.network import Network
+from ecosystem.opportunities.domainmodel import SharedOpportunity
+from projections.replay import DealChanged, PolicyChanged, Replay
+from projections.rows import rows_of
+from projections.store import Outpaced, ReadModelStore
+
+Fault = Callable[[str], None]  # tests inject crashes here, by the name of the point reached
+
+
+def _no_fault(point: str) -> None:
+    return None
+
+
+@dataclass
+class BatchResult:
+    position: int
+    deals: int = 0
+    rows_written: int = 0
+    reprojected: int = 0  # rows rewritten because a policy changed what they may show
+
+
+def index_entry(deal: SharedOpportunity) -> dict[str, Any]:
+    """Whose data the deal holds: its owner's, and each note author's and counterpart's."""
+    owners = {deal.owner_id, *deal.counterparts, *(n.author.party_id for n in deal.notes)}
+    return {
+        "opportunity_id": deal.id.hex,
+        "version": deal.version,
+        "data_owners": "," + "".join(f"{o.hex}," for o in sorted(owners)),
+    }
+
+
+class OpportunityProjector:
+    """Projects the log into per-company opportunity rows (of `companies`, when given)."""
+
+    def __init__(
+        self,
+        network: Network,
+        store: ReadModelStore,
+        companies: frozenset[UUID] | None = None,
+        fault: Fault = _no_fault,
+    ) -> None:
+        self.network = network
+        self.store = store
+        self.companies = companies
+        self.fault = fault
+        self.replay = Replay(network, store.position())
+
+    @property
+    def position(self) -> int:
+        return self.replay.position
+
+    def reset(self) -> None:
+        """Forget what is held and start again from the stored position."""
+        self.replay = Replay(self.network, self.store.position())
+
+    def process(self, batch: Sequence[Notification]) -> BatchResult:
+        """Apply the events after the position and write their effect; idempotent."""
+        batch = [n for n in batch if n.id > self.replay.position]
+        start = self.replay.position
+        if not batch:
+            return BatchResult(start)
+        try:
+            return self._process(start, batch)
+        except BaseException:
+            self.reset()  # what is held may be ahead of what was written
+            raise
+
+    def _process(self, start: int, batch: Sequence[Notification]) -> BatchResult:
+        touched: dict[UUID, SharedOpportunity] = {}
+        policy_owners: set[UUID] = set()
+        for notification in batch:
+            change = self.replay.apply(notification)
+            if isinstance(change, DealChanged):
+                touched[change.deal.id] = change.deal
+            elif isinstance(change, PolicyChanged):
+                policy_owners.add(change.owner_id)
+        self.fault("applied")
+        redaction = self.replay.redaction()
+        rows: list[dict[str, Any]] = []
+        for deal in touched.values():
+            rows.extend(rows_of(deal, redaction, self.companies).values())
+        self.fault("rendered")
+        pairs: list[tuple[str, str]] = []
+        reprojected = 0
+        if policy_owners:
+            affected = self.store.deals_holding_data_of(policy_owners)
+            stored = self.store.row_digests(d for d in affected if d not in touched)
+            for deal_id, version in affected.items():
+                if deal_id in touched:
+                    continue
+                deal = self.replay.deal(deal_id, version)
+                for party, row in rows_of(deal, redaction, self.companies).items():
+                    key = (party.hex, deal_id.hex)
+                    if stored.get(key) != row["digest"]:  # only rows whose view changed
+                        rows.append(row)
+                        pairs.append(key)
+                        reprojected += 1
+        self.fault("reprojected")
+        end = batch[-1].id
+        index = [index_entry(deal) for deal in touched.values()]
+        self.store.write(start, end, rows, [d.hex for d in touched], pairs, index, self.companies)
+        self.fault("written")
+        return BatchResult(end, len(touched), len(rows), reprojected)
+
+    def catch_up(self, limit: int = 1000, until: int | None = None) -> int:
+        """Process everything recorded (up to `until`); returns the position reached."""
+        recorder = self.network.recorder
+        head = (recorder.max_notification_id() or 0) if until is None else until
+        while self.replay.position < head:
+            batch = recorder.select_notifications(self.replay.position + 1, limit, stop=head)
+            if not batch:
+                break
+            try:
+                self.process(batch)
+            except Outpaced:
+                continue  # another projector wrote these; reset() moved us to its position
+        return self.replay.position

@@ -1,0 +1,148 @@
+"""Listing one company's opportunities from its read model: filters, sorts and cursor pages.
+
+Every condition is on columns taken from the company's own redacted views, so a filter can
+only match what the company may see. Pages are keyset pages: a cursor names the sort key and
+id of the last item, so inserts and updates between pages neither repeat nor skip items.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import and_, or_, select
+
+from projections.rows import amount_key
+from projections.store import ReadModelStore, opportunity_rows
+
+SORT_COLUMNS = {
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "target_close_date": "close_date",
+    "expected_amount": "amount_key",
+    "title": "title_key",
+    "customer": "customer_key",
+}
+
+
+class BadQuery(ValueError):
+    """A filter, sort or cursor the list cannot take; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class OpportunityQuery:
+    stage: str | None = None
+    relation: str | None = None
+    owner: UUID | None = None
+    partner: UUID | None = None
+    customer: str | None = None
+    text: str | None = None
+    close_from: date | None = None
+    close_to: date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    currency: str | None = None
+    sort: str = "-updated_at"
+    limit: int = 50
+    cursor: str | None = None
+
+
+def list_opportunities(
+    store: ReadModelStore, party: UUID, query: OpportunityQuery
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the party's views, and the cursor of the next page (None at the end)."""
+    t = opportunity_rows
+    name = query.sort.removeprefix("-")
+    if name not in SORT_COLUMNS:
+        raise BadQuery(f"sort must be one of: {', '.join(_sorts())}")
+    descending = query.sort.startswith("-")
+    key = t.c[SORT_COLUMNS[name]]
+    conditions = [t.c.party_id == party.hex, *_filters(query)]
+    if query.cursor is not None:
+        last_key, last_id = _read_cursor(query.cursor, query.sort)
+        if descending:
+            after = or_(key < last_key, and_(key == last_key, t.c.opportunity_id < last_id))
+        else:
+            after = or_(key > last_key, and_(key == last_key, t.c.opportunity_id > last_id))
+        conditions.append(after)
+    order = (key.desc(), t.c.opportunity_id.desc()) if descending else (key, t.c.opportunity_id)
+    statement = (
+        select(t.c.view, key, t.c.opportunity_id)
+        .where(*conditions)
+        .order_by(*order)
+        .limit(query.limit + 1)
+    )
+    with store.transaction(commit=False) as session:
+        found = list(session.execute(statement))
+    page = found[: query.limit]
+    more = len(found) > query.limit
+    cursor = _cursor(query.sort, page[-1][1], page[-1][2]) if more and page else None
+    return [json.loads(view) for view, _, _ in page], cursor
+
+
+def _filters(query: OpportunityQuery) -> list[Any]:
+    t = opportunity_rows
+    found: list[Any] = []
+    if query.stage is not None:
+        found.append(t.c.stage == query.stage)
+    if query.relation is not None:
+        found.append(t.c.relation == query.relation)
+    if query.owner is not None:
+        found.append(t.c.owner_party_id == query.owner.hex)
+    if query.partner is not None:
+        found.append(t.c.partner_ids.contains(f",{query.partner.hex},", autoescape=True))
+    if query.customer:
+        found.append(t.c.customer_key == query.customer.strip().casefold())
+    if query.text:
+        found.append(t.c.search_text.contains(query.text.strip().casefold(), autoescape=True))
+    if query.close_from is not None or query.close_to is not None:
+        found.append(t.c.close_date != "")
+    if query.close_from is not None:
+        found.append(t.c.close_date >= query.close_from.isoformat())
+    if query.close_to is not None:
+        found.append(t.c.close_date <= query.close_to.isoformat())
+    bounded = query.amount_min is not None or query.amount_max is not None
+    if bounded and query.currency is None:
+        raise BadQuery("an amount range needs a currency: amounts compare within one")
+    if query.currency is not None:
+        found.append(t.c.currency == query.currency)
+    if query.amount_min is not None:
+        found.append(t.c.amount_key >= _amount(query.amount_min))
+    if query.amount_max is not None:
+        found.append(t.c.amount_key <= _amount(query.amount_max))
+    return found
+
+
+def _amount(value: Decimal) -> str:
+    if not value.is_finite() or value < 0 or value >= Decimal(10) ** 18:
+        raise BadQuery("an amount bound is a non-negative number below 10^18")
+    return amount_key(value)
+
+
+def _sorts() -> list[str]:
+    return [f"{sign}{name}" for name in SORT_COLUMNS for sign in ("", "-")]
+
+
+def _cursor(sort: str, key: str, opportunity_id: str) -> str:
+    raw = json.dumps([sort, key, opportunity_id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _read_cursor(cursor: str, sort: str) -> tuple[str, str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        made_for, key, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        valid = isinstance(key, str) and isinstance(last_id, str)
+    except (ValueError, TypeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise BadQuery("the cursor is not one this API returned")
+    if made_for != sort:
+        raise BadQuery("the cursor belongs to another sort order; start again without it")
+    return key, last_id

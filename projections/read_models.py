@@ -1,0 +1,69 @@
+"""What the API reads: each company's opportunities and KPIs, as of a stated log position.
+
+A reader may name the position it must see (its own last write, or the newest sharing-policy
+change in force); the read then waits, up to a timeout, for the read models to get there.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ecosystem.network import Network
+from projections.kpis import company_kpis
+from projections.queries import OpportunityQuery, list_opportunities
+from projections.store import ReadModelStore
+
+
+class ReadModelBehind(Exception):
+    """The read models have not reached the position the reader needs, within the timeout."""
+
+    def __init__(self, needed: int, reached: int) -> None:
+        super().__init__(
+            f"the read models are at log position {reached}, not yet at {needed}; retry in a moment"
+        )
+        self.needed = needed
+        self.reached = reached
+
+
+class ReadModels:
+    def __init__(self, store: ReadModelStore, wait_seconds: float = 5.0) -> None:
+        self.store = store
+        self.wait_seconds = wait_seconds
+
+    @classmethod
+    def of(cls, network: Network, wait_seconds: float = 5.0) -> ReadModels:
+        """The read models kept in the event store's own database."""
+        return cls(ReadModelStore(network.factory.datastore), wait_seconds)  # type: ignore[attr-defined]
+
+    def position(self) -> int:
+        return self.store.position()
+
+    def reach(self, needed: int) -> int:
+        """Wait until the read models are at `needed` or later; their position then."""
+        deadline = time.monotonic() + self.wait_seconds
+        delay = 0.002
+        while (reached := self.store.position()) < needed:
+            if time.monotonic() >= deadline:
+                raise ReadModelBehind(needed, reached)
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return reached
+
+    def opportunities(
+        self, party: UUID, query: OpportunityQuery, needed: int = 0
+    ) -> tuple[list[dict[str, Any]], str | None, int]:
+        """(views, next cursor, position) of one page of the party's opportunities."""
+        position = self.reach(needed)
+        items, cursor = list_opportunities(self.store, party, query)
+        return items, cursor, position
+
+    def kpis(
+        self, party: UUID, now: datetime, inactive_days: int, needed: int = 0
+    ) -> tuple[dict[str, Any], int]:
+        position = self.reach(needed)
+        views = [json.loads(text) for text in self.store.views_of(party)]
+        return company_kpis(party, views, now, inactive_days), position

@@ -1,0 +1,142 @@
+"""The network as of one log position: its deals and sharing policies, advanced event by event.
+
+Read models are a function of the log up to their position: each row is the redaction of a
+deal's state at that position under the policies in force at that position. `Replay` keeps
+exactly that state, so an incremental projection and a rebuild compute rows the same way.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import Notification
+from eventsourcing.utils import get_topic
+
+from ecosystem.network import Network
+from ecosystem.opportunities.domainmodel import SharedOpportunity
+from ecosystem.sharing.domainmodel import SharingPolicy
+from policies import MaskCompiler, Redaction
+from policies.table import default_rows, policy_rows
+
+OPPORTUNITY_TOPIC = get_topic(SharedOpportunity) + "."
+POLICY_TOPIC = get_topic(SharingPolicy) + "."
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class DealChanged:
+    deal: SharedOpportunity
+
+
+@dataclass(frozen=True)
+class PolicyChanged:
+    owner_id: UUID
+
+
+Change = DealChanged | PolicyChanged | None
+
+
+class Replay:
+    """Deals (an LRU of them, or all when `keep_all`) and every policy, as of `position`."""
+
+    def __init__(
+        self, network: Network, position: int = 0, keep_all: bool = False, cache: int = 20_000
+    ) -> None:
+        self._network = network
+        self.position = position
+        self._keep_all = keep_all
+        self._cache_size = cache
+        self._deals: OrderedDict[UUID, SharedOpportunity] = OrderedDict()
+        self._policies: dict[UUID, SharingPolicy] = {}
+        self._redaction: Redaction | None = None
+        self._load_policies(position)
+
+    def _load_policies(self, position: int) -> None:
+        """Every policy as of `position`, from its events (there are few of them)."""
+        topics = [
+            f"{get_topic(SharingPolicy)}.{name}"
+            for name, value in vars(SharingPolicy).items()
+            if isinstance(value, type) and issubclass(value, SharingPolicy.Event)
+        ]
+        start = 1
+        while position:
+            page = self._network.recorder.select_notifications(
+                start, PAGE, stop=position, topics=topics
+            )
+            for notification in page:
+                self._advance_policy(self._network.mapper.to_domain_event(notification))
+            if len(page) < PAGE:
+                break
+            start = page[-1].id + 1
+
+    def apply(self, notification: Notification) -> Change:
+        """Advance by one recorded event; say what it changed, if it matters to read models."""
+        if notification.id <= self.position:
+            raise ValueError(f"event {notification.id} is not after position {self.position}")
+        self.position = notification.id
+        topic = notification.topic
+        if topic.startswith(OPPORTUNITY_TOPIC):
+            event = self._network.mapper.to_domain_event(notification)
+            return DealChanged(self._advance_deal(event))
+        if topic.startswith(POLICY_TOPIC):
+            event = self._network.mapper.to_domain_event(notification)
+            return PolicyChanged(self._advance_policy(event).owner_id)
+        return None
+
+    def deal(self, deal_id: UUID, version: int) -> SharedOpportunity:
+        """The deal at `version` (its version as of this position)."""
+        cached = self._deals.get(deal_id)
+        if cached is not None and cached.version == version:
+            return cached
+        loaded: SharedOpportunity = self._network.repository.get(deal_id, version=version)
+        self._remember(loaded)
+        return loaded
+
+    def deals(self) -> Iterator[SharedOpportunity]:
+        """Every deal held (all of them when built with `keep_all`)."""
+        return iter(list(self._deals.values()))
+
+    def redaction(self) -> Redaction:
+        """The one redaction function under the policies in force at this position."""
+        if self._redaction is None:
+            p_rows, g_rows = default_rows()
+            for policy in self._policies.values():
+                more_p, more_g = policy_rows(policy)
+                p_rows, g_rows = p_rows + more_p, g_rows + more_g
+            self._redaction = Redaction(MaskCompiler(p_rows, g_rows))
+        return self._redaction
+
+    def _advance_deal(self, event: Any) -> SharedOpportunity:
+        deal_id, version = event.originator_id, event.originator_version
+        cached = self._deals.get(deal_id)
+        if version == 1:
+            deal: SharedOpportunity = event.mutate(None)
+        elif cached is not None and cached.version == version - 1:
+            deal = event.mutate(cached)
+        else:  # not held (or held at another version): load it as of this event
+            deal = self._network.repository.get(deal_id, version=version)
+        self._remember(deal)
+        return deal
+
+    def _advance_policy(self, event: Any) -> SharingPolicy:
+        policy_id, version = event.originator_id, event.originator_version
+        held = self._policies.get(policy_id)
+        if version == 1:
+            policy: SharingPolicy = event.mutate(None)
+        elif held is not None and held.version == version - 1:
+            policy = event.mutate(held)
+        else:
+            policy = self._network.repository.get(policy_id, version=version)
+        self._policies[policy_id] = policy
+        self._redaction = None
+        return policy
+
+    def _remember(self, deal: SharedOpportunity) -> None:
+        self._deals[deal.id] = deal
+        self._deals.move_to_end(deal.id)
+        if not self._keep_all and len(self._deals) > self._cache_size:
+            self._deals.popitem(last=False)

@@ -1,0 +1,136 @@
+"""The projection runner: follows the event log and keeps the read models current.
+
+On PostgreSQL it follows the log through the eventsourcing library's subscription (LISTEN /
+NOTIFY), so a new event is projected as soon as it commits. SQLite has no such subscription,
+so there the runner polls the log's head (one indexed query) and is woken at once by writes
+made in its own process. Either way events are projected in batches, in log order.
+
+Several runners, in one process or many, may follow one database: the tracking row they
+lock takes turns, and a runner that finds its batch already written skips ahead.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import suppress
+
+from eventsourcing.persistence import Notification
+
+from projections.projector import OpportunityProjector
+from projections.store import Outpaced
+
+log = logging.getLogger("cosell.projections")
+BATCH = 1000
+
+
+class ProjectionRunner:
+    """Runs one projector in a background thread until stopped."""
+
+    def __init__(
+        self, projector: OpportunityProjector, poll_seconds: float = 0.25, batch: int = BATCH
+    ) -> None:
+        self.projector = projector
+        self.poll_seconds = poll_seconds
+        self.batch = batch
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    @property
+    def follows_notifications(self) -> bool:
+        """True on PostgreSQL, where the library's LISTEN/NOTIFY subscription is used."""
+        return self.projector.network.factory.datastore.engine.dialect.name == "postgresql"  # type: ignore[attr-defined, no-any-return]
+
+    def start(self) -> ProjectionRunner:
+        self._thread = threading.Thread(target=self._run, name="cosell-projections", daemon=True)
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        """Something was recorded in this process: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_forever(self) -> None:
+        """Run in the calling thread until stopped (the `cosell projections run` process)."""
+        self._run()
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except Exception as error:  # keep following: a passing database error is retried
+                self.error = error
+                log.exception("projection runner failed; retrying in a moment")
+                self.projector.reset()
+                self._stop.wait(1.0)
+
+    def _follow(self) -> None:
+        batches: Iterator[Sequence[Notification]]
+        batches = self._notified() if self.follows_notifications else self._polled()
+        for batch in batches:
+            if self._stop.is_set():
+                return
+            try:
+                self.projector.process(batch)
+            except Outpaced:
+                continue  # another runner wrote these events; carry on after its position
+            self.error = None
+
+    def _polled(self) -> Iterator[Sequence[Notification]]:
+        recorder = self.projector.network.recorder
+        while not self._stop.is_set():
+            self._wake.clear()
+            found = recorder.select_notifications(self.projector.position + 1, self.batch)
+            if found:
+                yield found
+            else:
+                self._wake.wait(self.poll_seconds)
+
+    def _notified(self) -> Iterator[list[Notification]]:
+        """Batches from the library's subscription: whatever has arrived, up to `batch`."""
+        recorder = self.projector.network.recorder
+        arrived: queue.Queue[Notification | None] = queue.Queue(maxsize=self.batch * 4)
+        with recorder.subscribe(gt=self.projector.position) as subscription:
+
+            def pump() -> None:
+                try:
+                    for notification in subscription:
+                        arrived.put(notification)
+                except Exception as error:
+                    self.error = error
+                finally:
+                    arrived.put(None)
+
+            pumping = threading.Thread(target=pump, name="cosell-subscription", daemon=True)
+            pumping.start()
+            try:
+                ended = False
+                while not (ended or self._stop.is_set()):
+                    batch: list[Notification] = []
+                    with suppress(queue.Empty):
+                        while len(batch) < self.batch:
+                            wait = self.poll_seconds if not batch else None
+                            item = arrived.get(timeout=wait) if wait else arrived.get_nowait()
+                            if item is None:
+                                ended = True  # the subscription stopped: start a new one
+                                break
+                            batch.append(item)
+                    if batch:
+                        yield batch
+            finally:
+                subscription.stop()
+                while pumping.is_alive():  # let the pump finish its last put
+                    with suppress(queue.Empty):
+                        arrived.get(timeout=0.05)
