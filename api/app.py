@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
 from api import problems
-from api.bootstrap import build_network, policies_of
-from api.routers import opportunities, parties, partnerships, policies
+from api.bootstrap import build_network, policies_of, projection_runner, read_models_of
+from api.routers import kpis, opportunities, parties, partnerships, policies
 from api.settings import Settings
 from ecosystem.network import Network
 
@@ -17,18 +21,48 @@ in one append-only, event-sourced object-space; each party sees only what it may
 Authenticate with `Authorization: Bearer <token>`. Errors are `application/problem+json`.
 Reads return an `ETag` (the version); changes take `If-Match`. POSTs accept an
 `Idempotency-Key`: a retry with the same key returns the first result and writes nothing.
+
+Lists and KPIs come from each company's read model and state the log position they reflect
+(`Cosell-Read-Model-Position`). Every change answers with `Cosell-Log-Position`; send it
+back as `Cosell-Min-Position` on a list or KPI read to be sure to read your own writes.
 """
+LOG_POSITION = "Cosell-Log-Position"
 
 
 def create_app(settings: Settings | None = None, network: Network | None = None) -> FastAPI:
     settings = settings or Settings()
-    app = FastAPI(title="Cosell", version="0.1.0", description=DESCRIPTION)
+    network = network or build_network(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = projection_runner(network, settings).start() if settings.run_projections else None
+        try:
+            yield
+        finally:
+            if runner is not None:
+                network.recorded_listeners.remove(runner.wake)
+                runner.stop()
+
+    app = FastAPI(title="Cosell", version="0.1.0", description=DESCRIPTION, lifespan=lifespan)
     app.state.settings = settings
-    app.state.network = network or build_network(settings)
-    app.state.policies = policies_of(app.state.network)
+    app.state.network = network
+    app.state.policies = policies_of(network)
+    app.state.read_models = read_models_of(network, settings)
     problems.install(app)
-    for module in (parties, partnerships, opportunities, policies):
+    for module in (parties, partnerships, opportunities, policies, kpis):
         app.include_router(module.router)
+
+    @app.middleware("http")
+    async def log_position(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        """Every successful change says how far the log had reached when it was answered."""
+        response = await call_next(request)
+        changed = request.method != "GET" and response.status_code < 300
+        if changed and LOG_POSITION not in response.headers:
+            position = await run_in_threadpool(lambda: network.log_position)
+            response.headers[LOG_POSITION] = str(position)
+        return response
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from api.settings import Settings
 from ecosystem.network import Network
 from policies import PolicyDecisions, PolicyTable
+from projections import OpportunityProjector, ProjectionRunner, ReadModels, ReadModelStore
 
 
 def build_network(settings: Settings) -> Network:
@@ -43,3 +44,21 @@ def policies_of(network: Network) -> PolicyDecisions:
     """The decisions wired into this network (wiring them if it was built without)."""
     grants = network.write_grants
     return grants if isinstance(grants, PolicyDecisions) else wire_policies(network)
+
+
+def read_models_of(network: Network, settings: Settings) -> ReadModels:
+    """Each company's read models, in the event store's own database."""
+    return ReadModels(read_model_store(network), settings.read_wait_seconds)
+
+
+def read_model_store(network: Network) -> ReadModelStore:
+    return ReadModelStore(network.factory.datastore)  # type: ignore[attr-defined]
+
+
+def projection_runner(network: Network, settings: Settings) -> ProjectionRunner:
+    """A runner that keeps every company's read models current, woken by local writes."""
+    runner = ProjectionRunner(
+        OpportunityProjector(network, read_model_store(network)), settings.poll_seconds
+    )
+    network.recorded_listeners.append(runner.wake)
+    return runner

@@ -17,6 +17,7 @@ from ecosystem.errors import Unauthenticated
 from ecosystem.network import Network
 from ecosystem.service import Idempotency
 from policies import PolicyDecisions, Redaction
+from projections import ReadModels
 
 _bearer = HTTPBearer(auto_error=False, description="A user token, shown once when issued.")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
@@ -50,6 +51,14 @@ def get_principal(
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 
 
+def get_read_models(request: Request) -> ReadModels:
+    read_models: ReadModels = request.app.state.read_models
+    return read_models
+
+
+ReadModelsDep = Annotated[ReadModels, Depends(get_read_models)]
+
+
 @dataclass(frozen=True)
 class Caller:
     """Who asks, the network asked, and the policies every answer is redacted under."""
@@ -61,6 +70,12 @@ class Caller:
     def redaction(self) -> Redaction:
         """The one redaction function, under the policy in force now."""
         return self.policies.redaction()
+
+    def needed_position(self, asked: int) -> int:
+        """What a read-model read must reflect: what the caller asked for, and always the
+        newest sharing-policy change in force, so no list shows what a policy now hides."""
+        self.policies.refresh()
+        return max(asked, self.policies.position)
 
 
 def get_caller(network: NetworkDep, principal: CurrentPrincipal, policies: PoliciesDep) -> Caller:
@@ -120,3 +135,19 @@ async def get_idempotency(
 
 
 IdempotencyDep = Annotated[Idempotency | None, Depends(get_idempotency)]
+
+
+def min_position(
+    cosell_min_position: Annotated[
+        int | None,
+        Header(
+            ge=0,
+            description="Wait until the read model reflects this log position (the "
+            "Cosell-Log-Position of your last change) before answering.",
+        ),
+    ] = None,
+) -> int:
+    return cosell_min_position or 0
+
+
+MinPosition = Annotated[int, Depends(min_position)]

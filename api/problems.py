@@ -21,6 +21,7 @@ from ecosystem.errors import (
     Unauthenticated,
     VersionMismatch,
 )
+from projections import BadQuery, ReadModelBehind
 
 log = logging.getLogger("cosell.api")
 
@@ -73,6 +74,16 @@ def install(app: FastAPI) -> None:
         if conflicting:
             extra["conflicting_opportunities"] = [str(i) for i in conflicting]
         return problem(status_of(error), error.title, error.detail, **extra)
+
+    @app.exception_handler(ReadModelBehind)
+    async def behind(request: Request, error: ReadModelBehind) -> ProblemResponse:
+        response = problem(503, "Read model catching up", str(error), position=error.reached)
+        response.headers["Retry-After"] = "1"
+        return response
+
+    @app.exception_handler(BadQuery)
+    async def bad_query(request: Request, error: BadQuery) -> ProblemResponse:
+        return problem(400, "Bad request", str(error))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> ProblemResponse:

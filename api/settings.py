@@ -20,6 +20,15 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address the API listens on.")
     port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
     nats_url: str | None = Field(None, description="NATS server for partner feeds (optional).")
+    run_projections: bool = Field(
+        True, description="Keep the read models current inside the API process."
+    )
+    read_wait_seconds: float = Field(
+        5.0, ge=0, le=60, description="How long a read waits for the read models to catch up."
+    )
+    poll_seconds: float = Field(
+        0.25, gt=0, le=10, description="How often a runner on SQLite looks for new events."
+    )
 
     @property
     def is_sqlite(self) -> bool:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-from datetime import UTC, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
 
-from api.deps import CallerDep, ExpectedVersion, IdempotencyDep, RequiredVersion
+from api.deps import (
+    CallerDep,
+    ExpectedVersion,
+    IdempotencyDep,
+    MinPosition,
+    ReadModelsDep,
+    RequiredVersion,
+)
 from api.problems import BadRequest
 from api.routers.rendering import etag, opportunity_response
 from api.schemas.opportunities import (
@@ -17,6 +22,7 @@ from api.schemas.opportunities import (
     CounterpartUpdate,
     EventHistory,
     InvitationCreate,
+    ListFilters,
     NoteCreate,
     OpportunityCreate,
     OpportunityPage,
@@ -25,9 +31,10 @@ from api.schemas.opportunities import (
     Reason,
     StageChange,
 )
-from ecosystem.opportunities.fields import Stage
+from projections import OpportunityQuery
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
+READ_POSITION = "Cosell-Read-Model-Position"
 View = dict[str, Any] | Response
 OPTS: dict[str, Any] = {"response_model": OpportunityPublic, "response_model_exclude_unset": True}
 
@@ -50,38 +57,18 @@ def register(
 @router.get("", response_model=OpportunityPage, response_model_exclude_unset=True)
 def list_opportunities(
     caller: CallerDep,
-    stage: Annotated[Stage | None, Query(description="Only deals in this stage.")] = None,
-    relation: Annotated[
-        Literal["owned", "partner", "invited"] | None,
-        Query(description="owned: you registered it; partner: you accepted; invited: pending."),
-    ] = None,
-    sort: Literal["created_at", "-created_at", "updated_at", "-updated_at"] = "-updated_at",
-    limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: str | None = None,
+    read_models: ReadModelsDep,
+    asked: MinPosition,
+    response: Response,
+    filters: Annotated[ListFilters, Query()],
 ) -> dict[str, Any]:
-    """The deals your party is involved in, as you may see them; filtered, sorted, paged."""
-    party = caller.principal.party_id
-    found = caller.network.opportunities_for(caller.principal)
-    if relation == "owned":
-        found = [o for o in found if o.owner_id == party]
-    elif relation == "partner":
-        found = [o for o in found if o.owner_id != party and o.is_partner(party)]
-    elif relation == "invited":
-        found = [o for o in found if o.is_invited(party)]
-    redaction = caller.redaction()
-    # Filter and sort on the views, never on the state: a hidden stage must not be findable.
-    views = [v for v in (redaction.opportunity_view(party, o) for o in found) if v is not None]
-    if stage is not None:
-        views = [v for v in views if v.get("stage") == stage]
-    key = sort.removeprefix("-")
-    views.sort(key=lambda v: (_moment(v.get(key)), v["id"]), reverse=sort.startswith("-"))
-    start = _offset(cursor)
-    items = views[start : start + limit]
-    more = start + limit < len(views)
-    return {
-        "items": [item for item in items if item is not None],
-        "next_cursor": _cursor(start + limit) if more else None,
-    }
+    """The deals your party is involved in, from its read model: filtered, sorted, paged."""
+    query = OpportunityQuery(**filters.query_fields())
+    items, cursor, position = read_models.opportunities(
+        caller.principal.party_id, query, caller.needed_position(asked)
+    )
+    response.headers[READ_POSITION] = str(position)
+    return {"items": items, "next_cursor": cursor, "position": position}
 
 
 @router.get("/{opportunity_id}", **OPTS)
@@ -252,11 +239,6 @@ def history(opportunity_id: UUID, caller: CallerDep) -> dict[str, Any]:
     return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
 
 
-def _moment(value: str | None) -> datetime:
-    """A view's timestamp for sorting; invitees see none, and those sort first."""
-    return datetime.fromisoformat(value) if value else datetime.min.replace(tzinfo=UTC)
-
-
 def _reason(body: Reason | None) -> str:
     return body.reason if body is not None else ""
 
@@ -264,16 +246,3 @@ def _reason(body: Reason | None) -> str:
 def _check_own_party(caller: UUID, party_id: UUID) -> None:
     if caller != party_id:
         raise BadRequest("you can answer only your own party's invitation")
-
-
-def _offset(cursor: str | None) -> int:
-    if cursor is None:
-        return 0
-    try:
-        return int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o:"))
-    except ValueError:
-        raise BadRequest("the cursor is not one this API returned") from None
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode()

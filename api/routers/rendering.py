@@ -29,6 +29,7 @@ def opportunity_response(
     view = caller.redaction().opportunity_view(caller.principal.party_id, opportunity)
     if written.replayed:
         response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Cosell-Log-Position"] = str(written.position)
     if view is None:
         return Response(status_code=204, headers=dict(response.headers))
     response.headers["ETag"] = etag(written.version)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from decimal import Decimal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
@@ -189,6 +190,46 @@ class OpportunityPublic(BaseModel):
 class OpportunityPage(BaseModel):
     items: list[OpportunityPublic]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
+    position: int = Field(description="The log position your read model reflected.")
+
+
+Sort = Literal[
+    "created_at", "-created_at", "updated_at", "-updated_at", "target_close_date",
+    "-target_close_date", "expected_amount", "-expected_amount", "title", "-title",
+    "customer", "-customer",
+]  # fmt: skip
+
+
+class ListFilters(BaseModel):
+    """Filters on what you may see of each deal; a hidden value never matches."""
+
+    model_config = {"extra": "forbid"}
+
+    stage: Stage | None = Field(None, description="Only deals in this stage.")
+    relation: Literal["owned", "partner", "invited"] | None = Field(
+        None, description="owned: you registered it; partner: you accepted; invited: pending."
+    )
+    owner: UUID | None = Field(None, description="Only deals registered by this party.")
+    partner: UUID | None = Field(
+        None, description="Only deals this party is invited to or takes part in (not as owner)."
+    )
+    customer: str | None = Field(None, max_length=200, description="Customer name, any case.")
+    q: str | None = Field(None, max_length=200, description="Text in the title or customer name.")
+    close_from: date | None = Field(None, description="Target close date on or after.")
+    close_to: date | None = Field(None, description="Target close date on or before.")
+    amount_min: Decimal | None = Field(
+        None, description="Expected amount at least (with currency)."
+    )
+    amount_max: Decimal | None = Field(None, description="Expected amount at most (with currency).")
+    currency: str | None = Field(
+        None, pattern="^[A-Z]{3}$", description="Only amounts in this ISO 4217 currency."
+    )
+    sort: Sort = "-updated_at"
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=500)
+
+    def query_fields(self) -> dict[str, Any]:
+        return {**self.model_dump(exclude={"q"}), "text": self.q}
 
 
 class EventActor(BaseModel):

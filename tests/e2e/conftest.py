@@ -14,6 +14,7 @@ from api.settings import Settings
 from ecosystem.actors import OPERATOR, Role
 from ecosystem.network import Network
 from ecosystem.parties.domainmodel import PartyKind
+from tests.consistent import ConsistentClient
 
 
 @dataclass
@@ -122,7 +123,7 @@ class World:
 @pytest.fixture
 def client(network: Network) -> Iterator[TestClient]:
     app = create_app(Settings(), network=network)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
+    with ConsistentClient(app, network, raise_server_exceptions=False) as test_client:
         yield test_client
 
 

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bootstrap import build_network
 from api.routers import opportunities
 from api.settings import Settings
 from ecosystem.actors import Role
+from tests.consistent import ConsistentClient
 from tests.e2e.conftest import Caller, World
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class Cast:
 def cast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cast]:
     url = f"sqlite:///{tmp_path_factory.mktemp('matrix') / 'cosell.db'}"
     network = build_network(Settings(database_url=url))
-    with TestClient(create_app(Settings(), network=network)) as client:
+    with ConsistentClient(create_app(Settings(), network=network), network) as client:
         world = World(network, client)
         companies = {relation: world.company() for relation in RELATIONS}
         spare = world.company()

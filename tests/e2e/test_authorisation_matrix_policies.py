@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bootstrap import build_network
 from api.routers import policies
 from api.settings import Settings
 from ecosystem.actors import Role
+from tests.consistent import ConsistentClient
 from tests.e2e.conftest import Caller, World
 
 if TYPE_CHECKING:
@@ -138,7 +138,7 @@ class Scene:
 def policy_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = f"sqlite:///{tmp_path_factory.mktemp('policy-matrix') / 'cosell.db'}"
     network = build_network(Settings(database_url=url))
-    with TestClient(create_app(Settings(), network=network)) as client:
+    with ConsistentClient(create_app(Settings(), network=network), network) as client:
         yield World(network, client)
     network.close()
 

@@ -3,13 +3,13 @@ edits, all through HTTP, with every party's reads judged by Casbin itself after 
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import casbin
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -26,6 +26,7 @@ from api.bootstrap import build_network
 from api.settings import Settings
 from ecosystem.actors import Actor, Principal, Role
 from ecosystem.sharing.rules import PRESETS
+from tests.consistent import ConsistentClient
 from tests.e2e.conftest import Caller, World
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -127,6 +128,7 @@ def shown_pairs(view: dict[str, Any], owner: str) -> list[tuple[str, str]]:
     customer = view.get("customer", {})
     return [
         *((owner, key) for key in TOP if key in view),
+        *((owner, "stage") for key in ["stage_history"] if key in view),  # part of the stage
         *((owner, f"customer.{part}") for part in customer if part != "contacts"),
         *((owner, f"customer.contacts.{p}") for c in customer.get("contacts", []) for p in c),
         *((note["author_party_id"], "notes") for note in view.get("notes", [])),
@@ -200,9 +202,11 @@ class Oracle:
 class NoLeak(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.network = build_network(Settings(database_url="sqlite:///:memory:"))
+        self.directory = tempfile.TemporaryDirectory()  # the read models' runner needs a file
+        url = f"sqlite:///{self.directory.name}/cosell.db"
+        self.network = build_network(Settings(database_url=url))
         app = create_app(Settings(), network=self.network)
-        self.client = TestClient(app, raise_server_exceptions=False).__enter__()
+        self.client = ConsistentClient(app, self.network, raise_server_exceptions=False).__enter__()
         self.world = World(self.network, self.client)
         self.oracle = Oracle()
         self.sellers: dict[str, Caller] = {}  # party id -> its sales (and admin) user
@@ -213,6 +217,7 @@ class NoLeak(RuleBasedStateMachine):
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
         self.network.close()
+        self.directory.cleanup()
 
     @initialize(count=st.integers(3, 4), owner=PICK, details=REGISTRATION, stances=STANCES,
                 opening=OPENING, gold=st.lists(PICK, min_size=1, max_size=2),
@@ -511,7 +516,8 @@ class NoLeak(RuleBasedStateMachine):
         assert seat is not None, f"{viewer} was shown a deal it takes no part in"
         owner, may = str(deal.owner_id), self.oracle.may
         meta = {"id", "version", "owner_party_id", "invitation", "customer", "notes"}
-        meta |= {"counterparts"} | (set() if seat == "invited" else {"created_at", "updated_at"})
+        timeline = {"created_at", "updated_at", "stage_history"}
+        meta |= {"counterparts"} | (set() if seat == "invited" else timeline)
         unknown = set(view) - meta - set(TOP)
         assert not unknown, f"{viewer} ({seat}) was shown {unknown}"
         leaks = {

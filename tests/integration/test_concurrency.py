@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
@@ -19,6 +18,7 @@ from ecosystem.network import Network
 from ecosystem.opportunities.application import RegistrationConflict
 from ecosystem.parties.domainmodel import PartyKind
 from ecosystem.service import Written
+from tests.consistent import ConsistentClient
 from tests.e2e.conftest import Caller, World
 
 T = TypeVar("T")
@@ -124,7 +124,7 @@ def test_every_concurrent_registration_of_different_customers_is_kept(network: N
 @pytest.fixture
 def world(network: Network) -> Iterator[World]:
     app = create_app(Settings(), network=network)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with ConsistentClient(app, network, raise_server_exceptions=False) as client:
         yield World(network, client)
 
 

@@ -8,11 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
 from ecosystem.network import Network
+from tests.consistent import ConsistentClient
 from tests.e2e.conftest import Caller, World
 
 RETRIES = 5
@@ -27,7 +27,7 @@ DEAL = {
 @pytest.fixture
 def world(network: Network) -> Iterator[World]:
     app = create_app(Settings(), network=network)
-    with TestClient(app, raise_server_exceptions=False) as client:
+    with ConsistentClient(app, network, raise_server_exceptions=False) as client:
         yield World(network, client)
 
 
