@@ -9,6 +9,7 @@ import typer
 
 from api.bootstrap import build_network, policies_of
 from api.cli_policy import policy
+from api.cli_projections import kpis, projections
 from api.demo import DemoUser
 from api.settings import Settings
 from ecosystem.actors import OPERATOR, Role
@@ -20,6 +21,8 @@ app = typer.Typer(help="Cosell: a multi-party co-sell network.", no_args_is_help
 admin = typer.Typer(help="Operator commands: parties, users and tokens.", no_args_is_help=True)
 app.add_typer(admin, name="admin")
 app.add_typer(policy, name="policy")
+app.add_typer(projections, name="projections")
+app.command("kpis")(kpis)
 
 
 def _network() -> Network:
@@ -58,7 +61,9 @@ def serve(
         _print_tokens(issue_demo_tokens(network))
     base = f"http://{settings.host}:{settings.port}"
     typer.echo(f"\nCosell API:    {base}\nOpenAPI docs:  {base}/docs")
-    typer.echo(f"Event store:   {_safe_url(settings.database_url)}\n")
+    typer.echo(f"Event store:   {_safe_url(settings.database_url)}")
+    where = "in this process" if settings.run_projections else "by `cosell projections run`"
+    typer.echo(f"Read models:   kept current {where}\n")
     uvicorn.run(
         create_app(settings, network), host=settings.host, port=settings.port, log_level="info"
     )

@@ -28,8 +28,22 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
     return tree
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def as_json(value: Any) -> Any:
     """Plain JSON values: amounts as strings (never floats), times in ISO 8601 UTC."""
+    kind = type(value)
+    if kind in _PLAIN:  # most values: nothing to do (exact types; enums are not)
+        return value
+    if kind is dict:
+        return {k: as_json(v) for k, v in value.items()}
+    if kind is list:
+        return [as_json(v) for v in value]
+    if kind is UUID:
+        return str(value)
+    if kind is datetime:
+        return value.isoformat()
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
     if isinstance(value, Contact):

@@ -120,7 +120,7 @@ class OpportunityProjector:
         self.fault("written")
         return BatchResult(end, len(touched), len(rows), reprojected)
 
-    def catch_up(self, limit: int = 1000, until: int | None = None) -> int:
+    def catch_up(self, limit: int = 50_000, until: int | None = None) -> int:
         """Process everything recorded (up to `until`); returns the position reached."""
         recorder = self.network.recorder
         head = (recorder.max_notification_id() or 0) if until is None else until

@@ -23,7 +23,7 @@ from projections.projector import OpportunityProjector
 from projections.store import Outpaced
 
 log = logging.getLogger("cosell.projections")
-BATCH = 1000
+BATCH = 10_000
 
 
 class ProjectionRunner:
