@@ -24,6 +24,8 @@ test: $(STAMP)  ## lint, type-check and run the whole suite
 bench: $(STAMP)  ## benchmarks: figures and ratios, not pass/fail
 	$(BIN)/python bench/commands_throughput.py
 	$(BIN)/python bench/policy_redaction.py
+	$(BIN)/python bench/read_model_catchup.py
+	$(BIN)/python bench/read_model_lag.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -115,8 +115,13 @@ PROJECTING = st.one_of(
     step("restart"),
     step("crash", st.integers(1, 12), st.sampled_from(FAULT_POINTS)),
 )
+PROJECTING_VERBS = ("process", "catch_up", "restart", "crash")
 REBUILDING = step("rebuild_all") | step("rebuild_one", PARTY)
-OPENING = st.lists(step("register", WHO, REGISTRATION, st.just(True)), min_size=1, max_size=3)
+OPENING = st.builds(
+    operator.add,
+    st.lists(step("register", WHO, REGISTRATION, st.just(True)), min_size=1, max_size=3),
+    st.lists(step("invite", DEAL, WHO, WHO, ROLE, ANSWER), max_size=4),
+)
 # Invitations and answers twice as likely as other steps: they decide who has a row at all.
 WORK = (
     COMMANDS
@@ -127,8 +132,10 @@ WORK = (
 
 
 def history(*more: st.SearchStrategy[tuple[Any, ...]]) -> st.SearchStrategy[list[Any]]:
-    steps = st.one_of(WORK, PROJECTING, *more)
-    return st.builds(operator.add, OPENING, st.lists(steps, min_size=10, max_size=40))
+    """Deals opened and shared, then worked, then policy edits the projector meets last."""
+    work = st.lists(st.one_of(WORK, PROJECTING, *more), min_size=10, max_size=40)
+    tail = st.lists(POLICY_EDITS | PROJECTING, max_size=6)
+    return st.builds(lambda *parts: [s for part in parts for s in part], OPENING, work, tail)
 
 
 @contextmanager
@@ -374,6 +381,14 @@ class History:
         return views
 
 
+def assert_rows_current(history: History) -> None:
+    """Caught up: a row for each involved company, holding its view under the policy now."""
+    assert history.store.position() == history.network.log_position
+    rows = {key: view for key, (view, _) in stored_rows(history.store).items()}
+    assert set(rows) == history.involved()
+    assert rows == history.expected_views()
+
+
 # Each example builds a store and a small network: a quarter of the profile's examples keeps
 # the default run near 20 s; the long profile runs 1250.
 @settings(
@@ -388,12 +403,10 @@ def test_each_company_s_rows_are_the_redaction_of_each_deal_now_under_the_policy
         history = History(network)
         for each in steps:
             history.run(each)
+            if each[0] in PROJECTING_VERBS and history.projector.position == network.log_position:
+                assert_rows_current(history)
         history.projector.catch_up()
-
-        assert history.store.position() == network.log_position
-        rows = {key: view for key, (view, _) in stored_rows(history.store).items()}
-        assert set(rows) == history.involved()
-        assert rows == history.expected_views()
+        assert_rows_current(history)
 
 
 @settings(
