@@ -111,29 +111,24 @@ class Replay:
         return self._redaction
 
     def _advance_deal(self, event: Any) -> SharedOpportunity:
-        deal_id, version = event.originator_id, event.originator_version
-        cached = self._deals.get(deal_id)
-        if version == 1:
-            deal: SharedOpportunity = event.mutate(None)
-        elif cached is not None and cached.version == version - 1:
-            deal = event.mutate(cached)
-        else:  # not held (or held at another version): load it as of this event
-            deal = self._network.repository.get(deal_id, version=version)
+        deal: SharedOpportunity = self._advanced(self._deals.get(event.originator_id), event)
         self._remember(deal)
         return deal
 
     def _advance_policy(self, event: Any) -> SharingPolicy:
-        policy_id, version = event.originator_id, event.originator_version
-        held = self._policies.get(policy_id)
-        if version == 1:
-            policy: SharingPolicy = event.mutate(None)
-        elif held is not None and held.version == version - 1:
-            policy = event.mutate(held)
-        else:
-            policy = self._network.repository.get(policy_id, version=version)
-        self._policies[policy_id] = policy
+        policy: SharingPolicy = self._advanced(self._policies.get(event.originator_id), event)
+        self._policies[policy.id] = policy
         self._redaction = None
         return policy
+
+    def _advanced(self, held: Any, event: Any) -> Any:
+        """The aggregate after `event`: from the one held if it is just before, else loaded."""
+        version = event.originator_version
+        if version == 1:
+            return event.mutate(None)
+        if held is not None and held.version == version - 1:
+            return event.mutate(held)
+        return self._network.repository.get(event.originator_id, version=version)
 
     def _remember(self, deal: SharedOpportunity) -> None:
         self._deals[deal.id] = deal
