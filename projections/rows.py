@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
@@ -87,7 +87,7 @@ def moment_key(value: str | None) -> str:
     """An ISO 8601 time as fixed-width UTC text that sorts as time does; '' when not shown."""
     if not value:
         return ""
-    return datetime.fromisoformat(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def digest_of(rows: Iterable[tuple[str, str, str]]) -> str:
