@@ -72,7 +72,8 @@ class ProjectionRunner:
                 self._follow()
             except Exception as error:  # keep following: a passing database error is retried
                 self.error = error
-                log.exception("projection runner failed; retrying in a moment")
+                # The type only: a database error's text may quote row values (views).
+                log.error("projection runner failed (%s); retrying", type(error).__name__)
                 self.projector.reset()
                 self._stop.wait(1.0)
 
