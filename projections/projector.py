@@ -29,6 +29,13 @@ def _no_fault(point: str) -> None:
     return None
 
 
+class Discontinuous(Exception):
+    """A batch skips recorded events: read again from the position."""
+
+    def __init__(self, position: int, missed: int) -> None:
+        super().__init__(f"the batch skips event {missed} after position {position}")
+
+
 @dataclass
 class BatchResult:
     position: int
@@ -72,11 +79,19 @@ class OpportunityProjector:
         self.replay = Replay(self.network, self.store.position())
 
     def process(self, batch: Sequence[Notification]) -> BatchResult:
-        """Apply the events after the position and write their effect; idempotent."""
+        """Apply the events after the position and write their effect; idempotent.
+
+        The batch must hold every event after the position up to its last one: a batch that
+        starts later than the next recorded event is refused (`Discontinuous`)."""
         batch = [n for n in batch if n.id > self.replay.position]
         start = self.replay.position
         if not batch:
             return BatchResult(start)
+        first = batch[0].id
+        if first > start + 1:  # ids of rolled-back writes leave real holes; a missed event not
+            missed = self.network.recorder.select_notifications(start + 1, 1, stop=first - 1)
+            if missed:
+                raise Discontinuous(start, missed[0].id)
         try:
             return self._process(start, batch)
         except BaseException:
@@ -130,6 +145,6 @@ class OpportunityProjector:
                 break
             try:
                 self.process(batch)
-            except Outpaced:
+            except (Outpaced, Discontinuous):
                 continue  # another projector wrote these; reset() moved us to its position
         return self.replay.position

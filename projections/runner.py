@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from contextlib import suppress
 
 from eventsourcing.persistence import Notification
 
-from projections.projector import OpportunityProjector
+from projections.projector import Discontinuous, OpportunityProjector
 from projections.store import Outpaced
 
 log = logging.getLogger("cosell.projections")
@@ -78,18 +78,21 @@ class ProjectionRunner:
                 self._stop.wait(1.0)
 
     def _follow(self) -> None:
-        batches: Iterator[Sequence[Notification]]
+        batches: Generator[Sequence[Notification], None, None]
         batches = self._notified() if self.follows_notifications else self._polled()
-        for batch in batches:
-            if self._stop.is_set():
-                return
-            try:
-                self.projector.process(batch)
-            except Outpaced:
-                continue  # another runner wrote these events; carry on after its position
-            self.error = None
+        try:
+            for batch in batches:
+                if self._stop.is_set():
+                    return
+                try:
+                    self.projector.process(batch)
+                except (Outpaced, Discontinuous):
+                    return  # another runner wrote some: follow again from the stored position
+                self.error = None
+        finally:
+            batches.close()  # here, in this thread: not later, in garbage collection
 
-    def _polled(self) -> Iterator[Sequence[Notification]]:
+    def _polled(self) -> Generator[Sequence[Notification], None, None]:
         recorder = self.projector.network.recorder
         while not self._stop.is_set():
             self._wake.clear()
@@ -99,7 +102,7 @@ class ProjectionRunner:
             else:
                 self._wake.wait(self.poll_seconds)
 
-    def _notified(self) -> Iterator[list[Notification]]:
+    def _notified(self) -> Generator[list[Notification], None, None]:
         """Batches from the library's subscription: whatever has arrived, up to `batch`."""
         recorder = self.projector.network.recorder
         arrived: queue.Queue[Notification | None] = queue.Queue(maxsize=self.batch * 4)

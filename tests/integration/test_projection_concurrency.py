@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
 
@@ -51,8 +51,8 @@ class Seller:
 
     me: Principal
     partner: Principal
-    inbox: queue.Queue[UUID] = field(default_factory=queue.Queue)
-    outbox: queue.Queue[UUID] = field(default_factory=queue.Queue)
+    inbox: queue.Queue[UUID]
+    outbox: queue.Queue[UUID]
 
 
 def two_partners(network: Network) -> tuple[Seller, Seller]:
@@ -69,10 +69,11 @@ def two_partners(network: Network) -> tuple[Seller, Seller]:
     vendor, reseller = principals
     pair = network.propose_partnership(vendor, reseller.party_id).object_id
     network.accept_partnership(reseller, pair)
-    mailbox: queue.Queue[UUID] = queue.Queue()
-    back: queue.Queue[UUID] = queue.Queue()
-    return Seller(vendor, reseller, inbox=back, outbox=mailbox), Seller(
-        reseller, vendor, inbox=mailbox, outbox=back
+    to_vendor: queue.Queue[UUID] = queue.Queue()
+    to_reseller: queue.Queue[UUID] = queue.Queue()
+    return (
+        Seller(vendor, reseller, inbox=to_vendor, outbox=to_reseller),
+        Seller(reseller, vendor, inbox=to_reseller, outbox=to_vendor),
     )
 
 
@@ -156,11 +157,11 @@ def current_versions(network: Network, deals: list[UUID]) -> dict[tuple[str, str
     return versions
 
 
-def assert_read_models_whole(network: Network, deals: list[UUID], runners: str = "") -> None:
+def assert_read_models_whole(network: Network, deals: list[UUID], context: str = "") -> None:
     """At the log head, each row is at its deal's version, and the rows are a rebuild's."""
     store = read_model_store(network)
     head = network.log_position
-    assert reach(store, head) == head, f"the read models did not reach {head}; {runners}"
+    assert reach(store, head) == head, f"the read models did not reach {head}; {context}"
     expected = current_versions(network, deals)
     assert len(expected) == 2 * len(deals)  # both companies hold a row of every deal
     stored = stored_versions(store)
