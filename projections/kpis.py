@@ -32,11 +32,11 @@ def company_kpis(
     open_deals = [v for v in joined if v.get("stage") in OPEN_STAGES]
     won = [v for v in joined if v.get("stage") == Stage.LAUNCHED]
     lost = [v for v in joined if v.get("stage") == Stage.CLOSED_LOST]
-    influenced = {v["id"] for v in joined if _partners(v)}
+    influenced = {v["id"] for v in joined if _partners(v, mine)}
     return {
         "pipeline": _pipeline(open_deals),
         "partners": {
-            "by_partner": _by_partner(open_deals, won),
+            "by_partner": _by_partner(open_deals, won, mine),
             "influenced_pipeline": _amounts(v for v in open_deals if v["id"] in influenced),
             "influenced_won": _amounts(v for v in won if v["id"] in influenced),
             "influenced_open_count": sum(1 for v in open_deals if v["id"] in influenced),
@@ -68,13 +68,13 @@ def _relation(view: dict[str, Any], party: str) -> str:
     return "invited" if (view.get("invitation") or {}).get("status") == "invited" else "partner"
 
 
-def _partners(view: dict[str, Any]) -> list[str]:
-    """The accepted participants other than the owner, as far as the view shows them."""
-    owner = view.get("owner_party_id")
+def _partners(view: dict[str, Any], party: str) -> list[str]:
+    """The companies `party` co-sells the deal with: the other accepted participants (the
+    owner among them, on a deal `party` partners on), as far as the view shows them."""
     return [
         p["party_id"]
         for p in view.get("participants") or []
-        if p["status"] == "accepted" and p["party_id"] != owner
+        if p["status"] == "accepted" and p["party_id"] != party
     ]
 
 
@@ -101,15 +101,17 @@ def _pipeline(open_deals: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _by_partner(open_deals: list[dict[str, Any]], won: list[dict[str, Any]]) -> list[Any]:
-    partners = sorted({p for v in [*open_deals, *won] for p in _partners(v)})
+def _by_partner(
+    open_deals: list[dict[str, Any]], won: list[dict[str, Any]], party: str
+) -> list[Any]:
+    partners = sorted({p for v in [*open_deals, *won] for p in _partners(v, party)})
     return [
         {
             "party_id": p,
-            "open_count": sum(1 for v in open_deals if p in _partners(v)),
-            "pipeline": _amounts(v for v in open_deals if p in _partners(v)),
-            "won_count": sum(1 for v in won if p in _partners(v)),
-            "won": _amounts(v for v in won if p in _partners(v)),
+            "open_count": sum(1 for v in open_deals if p in _partners(v, party)),
+            "pipeline": _amounts(v for v in open_deals if p in _partners(v, party)),
+            "won_count": sum(1 for v in won if p in _partners(v, party)),
+            "won": _amounts(v for v in won if p in _partners(v, party)),
         }
         for p in partners
     ]

@@ -133,6 +133,10 @@ class ProjectionRunner:
                             batch.append(item)
                     if batch:
                         yield batch
+                    elif (recorder.max_notification_id() or 0) > self.projector.position:
+                        # A write that committed before the subscription began to listen is
+                        # never announced: when idle, look at the head, and follow again.
+                        ended = True
             finally:
                 subscription.stop()
                 while pumping.is_alive():  # let the pump finish its last put

@@ -35,7 +35,9 @@ class PartnerFigures(BaseModel):
 
 class Partners(BaseModel):
     by_partner: list[PartnerFigures]
-    influenced_pipeline: list[Amount] = Field(description="Open deals with an accepted partner.")
+    influenced_pipeline: list[Amount] = Field(
+        description="Open deals you work with at least one other accepted company."
+    )
     influenced_won: list[Amount]
     influenced_open_count: int
     influenced_won_count: int
