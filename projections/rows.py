@@ -51,7 +51,9 @@ def row_of(party: UUID, owner: UUID, view: dict[str, Any]) -> dict[str, Any]:
         relation = "invited"
     else:
         relation = "partner"
-    title, name = view.get("title") or "", customer.get("name") or ""
+    # Keys drop NUL: older events may hold it, and PostgreSQL text columns cannot.
+    title = (view.get("title") or "").replace("\x00", "")
+    name = (customer.get("name") or "").replace("\x00", "")
     return {
         "party_id": party.hex,
         "opportunity_id": UUID(view["id"]).hex,

@@ -5,6 +5,7 @@ Paths (`customer.name`) are the unit of ownership and, later, of sharing policy.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -15,6 +16,8 @@ from ecosystem.errors import InvalidCommand
 from ecosystem.money import Money
 from ecosystem.names import normalise_domain
 
+# C0 controls but tab, line feed and carriage return; PostgreSQL text cannot hold NUL at all.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 200
 MAX_LONG_TEXT = 5000
 MAX_ITEMS = 50
@@ -58,6 +61,8 @@ def _text(limit: int, required: bool = False) -> Callable[[str, Any], Any]:
         if not isinstance(value, str):
             raise InvalidCommand(f"{path} must be text")
         value = value.strip()
+        if _CONTROL.search(value):
+            raise InvalidCommand(f"{path} must not contain control characters")
         if required and not value:
             raise InvalidCommand(f"{path} must not be empty")
         if len(value) > limit:

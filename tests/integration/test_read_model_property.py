@@ -3,11 +3,12 @@ however commands, policy edits and projector batches interleave, and however it 
 
 from __future__ import annotations
 
+import json
 import operator
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -34,14 +35,19 @@ from projections.rows import canonical
 from projections.store import Outpaced, opportunity_rows
 from tests.conftest import _truncate_all
 from tests.consistent import ConsistentClient
-from tests.e2e.conftest import World
+from tests.e2e.conftest import Caller, World
 
 COMPANIES = 4
 LIVE = ("invited", "accepted")
 FAULT_POINTS = ("applied", "rendered", "reprojected", "written")
 
 NAME = st.sampled_from(["Ada", "Zürich", "Ω", " padded "])
-WORD = NAME | st.sampled_from(["", "  "]) | st.text(max_size=5)  # empty may be refused
+# Empty text may be refused. NUL has a test of its own (the last one) and stays out of here.
+WORD = (
+    NAME
+    | st.sampled_from(["", "  "])
+    | st.text(st.characters(exclude_characters="\x00"), max_size=5)
+)
 CUSTOMER = st.sampled_from(["Acme", "ACME Inc.", "Globex", "Initech"])
 MONEY = st.builds(Money, st.decimals(0, 10**6, places=2), st.sampled_from(["EUR", "USD"]))
 CONTACT = st.builds(
@@ -68,12 +74,11 @@ COUNTERPART = st.fixed_dictionaries(
     {},
     optional={"crm_reference": WORD, "forecast_amount": st.none() | MONEY, "internal_notes": WORD},
 )
-WHO = st.integers(0, 9)  # mostly one of the companies the step suits, else any (see `company`)
+WHO = st.integers(0, 7)  # mostly one of the companies the step suits, else any (see `company`)
 DEAL = st.integers(0, 7)  # a deal registered so far (modulo their count)
 PARTY = st.integers(0, COMPANIES - 1)
-VIEWER = st.sampled_from(["partners", "invited", "tier:gold", "tier:silver"]) | PARTY
-# Owner last: inviting anyone as owner is always refused, and Hypothesis favours early choices.
-ROLE = st.sampled_from([*(r for r in PartnerRole if r is not PartnerRole.OWNER), PartnerRole.OWNER])
+VIEWER = st.sampled_from(["partners", "invited", "partners", "tier:gold", "tier:silver"]) | WHO
+ROLE = st.sampled_from([r for r in PartnerRole if r is not PartnerRole.OWNER])
 ANSWER = st.sampled_from(["accept", "later", "accept", "decline"])
 FIELD = st.sampled_from(
     [*SHARED_LEAVES, "customer.*", "customer.contacts.*", "counterparts.*", "*"]
@@ -107,11 +112,11 @@ POLICY_EDITS = st.one_of(
         st.sampled_from(["allow", "deny"]),
     ),
     step("remove_rule", WHO, st.integers(0, 5)),
-    step("tier", WHO, st.sampled_from(["gold", "silver"]), PARTY, st.booleans()),
+    step("tier", WHO, st.sampled_from(["gold", "silver"]), WHO, st.booleans()),
 )
 PROJECTING = st.one_of(
     step("process", st.integers(1, 12), st.integers(0, 3)),
-    step("catch_up", st.integers(1, 12), st.integers(0, 30)),
+    step("catch_up", st.integers(1, 12), st.none() | st.integers(0, 30)),
     step("restart"),
     step("crash", st.integers(1, 12), st.sampled_from(FAULT_POINTS)),
 )
@@ -129,13 +134,26 @@ WORK = (
     | step("accept", DEAL, WHO)
     | POLICY_EDITS
 )
+CATCH_UP = ("catch_up", 1000, None)
 
 
 def history(*more: st.SearchStrategy[tuple[Any, ...]]) -> st.SearchStrategy[list[Any]]:
-    """Deals opened and shared, then worked, then policy edits the projector meets last."""
-    work = st.lists(st.one_of(WORK, PROJECTING, *more), min_size=10, max_size=40)
-    tail = st.lists(POLICY_EDITS | PROJECTING, max_size=6)
-    return st.builds(lambda *parts: [s for part in parts for s in part], OPENING, work, tail)
+    """Deals opened and shared; then worked, the projector running a little after about half
+    of the steps, so that its batches end anywhere among them; then, once it has caught up,
+    policy edits, which reach the rows of deals nobody touches only by re-projection."""
+    then = st.none() | PROJECTING
+    work = st.lists(st.tuples(st.one_of(WORK, *more), then), min_size=5, max_size=25)
+    edits = st.lists(st.tuples(POLICY_EDITS, then), max_size=4)
+    return st.builds(in_order, OPENING, work, edits)
+
+
+def in_order(
+    opening: list[Any], work: list[tuple[Any, Any]], edits: list[tuple[Any, Any]]
+) -> list[Any]:
+    def flat(pairs: list[tuple[Any, Any]]) -> list[Any]:
+        return [each for pair in pairs for each in pair if each is not None]
+
+    return [*opening, *flat(work), CATCH_UP, *flat(edits)]
 
 
 @contextmanager
@@ -206,6 +224,7 @@ class History:
             for b in self.companies[i + 1 :]:
                 make_partners(network, a, b)
         self.deals: list[UUID] = []
+        self.projector.catch_up()  # what matters starts here
 
     def run(self, step: tuple[Any, ...]) -> None:
         try:
@@ -227,8 +246,11 @@ class History:
     def deal(self, which: int) -> SharedOpportunity:
         if not self.deals:
             raise NoDealYet("no deal registered yet")
-        found: SharedOpportunity = self.network.repository.get(self.deals[which % len(self.deals)])
-        return found
+        return self.current()[which % len(self.deals)]
+
+    def current(self) -> list[SharedOpportunity]:
+        """Every deal registered, as it is now."""
+        return [self.network.repository.get(deal_id) for deal_id in self.deals]
 
     @staticmethod
     def having(deal: SharedOpportunity, status: str, owner: bool = False) -> list[UUID]:
@@ -298,32 +320,46 @@ class History:
 
     # --- sharing policies, by each company's security admin ----------------------------------
 
-    def edit_policy(self, who: int, change: PolicyChange) -> None:
-        company = self.company(who)
+    def editor(self, who: int) -> tuple[Company, list[UUID]]:
+        """Mostly a company whose data others see (the owner of a shared deal, or a partner
+        that wrote notes or counterpart fields on one), and the companies that see it."""
+        seen_by: dict[UUID, set[UUID]] = {}
+        for deal in self.current():
+            writers = {deal.owner_id, *deal.counterparts, *(n.author.party_id for n in deal.notes)}
+            for writer in writers:
+                seen_by.setdefault(writer, set()).update(deal.involved_parties - {writer})
+        company = self.company(who, sorted(w for w, seen in seen_by.items() if seen))
+        return company, sorted(seen_by.get(company.id, ()))
+
+    def edit_policy(self, company: Company, change: PolicyChange) -> None:
         self.network.change_sharing_policy(company.security_admin, company.id, change)
 
-    def viewer(self, viewer: str | int) -> str:
-        return viewer if isinstance(viewer, str) else f"party:{self.companies[viewer].id}"
+    def viewer(self, viewer: str | int, audience: list[UUID]) -> str:
+        """A group as named, or one of the companies that see the data (or any company)."""
+        return viewer if isinstance(viewer, str) else f"party:{self.company(viewer, audience).id}"
 
     def preset(self, who: int, viewer: str | int, preset: str) -> None:
-        self.edit_policy(
-            who, PolicyChange("apply_preset", viewer=self.viewer(viewer), preset=preset)
-        )
+        company, audience = self.editor(who)
+        viewer = self.viewer(viewer, audience)
+        self.edit_policy(company, PolicyChange("apply_preset", viewer=viewer, preset=preset))
 
     def add_rule(self, who: int, viewer: str | int, field: str, action: str, effect: str) -> None:
-        change = PolicyChange(
-            "add_rule", viewer=self.viewer(viewer), field=field, action=action, effect=effect
-        )
-        self.edit_policy(who, change)
+        company, audience = self.editor(who)
+        viewer = self.viewer(viewer, audience)
+        change = PolicyChange("add_rule", viewer=viewer, field=field, action=action, effect=effect)
+        self.edit_policy(company, change)
 
     def remove_rule(self, who: int, which: int) -> None:
-        rules = sorted(self.network.policy_of(self.company(who).id).rules)
+        company, _ = self.editor(who)
+        rules = sorted(self.network.policy_of(company.id).rules)
         rule_id = [*rules, "0123456789abcdef"][which % (len(rules) + 1)]
-        self.edit_policy(who, PolicyChange("remove_rule", rule_id=rule_id))
+        self.edit_policy(company, PolicyChange("remove_rule", rule_id=rule_id))
 
     def tier(self, who: int, tier: str, member: int, add: bool) -> None:
+        company, audience = self.editor(who)
         op = "add_tier_member" if add else "remove_tier_member"
-        self.edit_policy(who, PolicyChange(op, tier=tier, party_id=self.companies[member].id))
+        party = self.company(member, audience).id
+        self.edit_policy(company, PolicyChange(op, tier=tier, party_id=party))
 
     # --- projecting -------------------------------------------------------------------------
 
@@ -332,8 +368,10 @@ class History:
         start = max(1, self.projector.position + 1 - seen)
         self.projector.process(self.network.recorder.select_notifications(start, size))
 
-    def catch_up(self, limit: int, ahead: int) -> None:
-        until = min(self.network.log_position, self.projector.position + ahead)
+    def catch_up(self, limit: int, ahead: int | None) -> None:
+        """In batches of `limit`, to the head of the log or `ahead` events on."""
+        head = self.network.log_position
+        until = head if ahead is None else min(head, self.projector.position + ahead)
         self.projector.catch_up(limit=limit, until=until)
 
     def restart(self) -> None:
@@ -362,22 +400,20 @@ class History:
 
     def involved(self) -> set[tuple[str, str]]:
         """(party, deal) of every company that owns, accepted or is invited to each deal."""
-        deals = [self.network.repository.get(d) for d in self.deals]
         return {
             (party.hex, deal.id.hex)
-            for deal in deals for party, p in deal.participants.items() if p.status in LIVE
+            for deal in self.current() for party, p in deal.participants.items() if p.status in LIVE
         }  # fmt: skip
 
     def expected_views(self) -> dict[tuple[str, str], str]:
         """Every company's view of every current deal, under the policy in force now."""
         redaction = policies_of(self.network).redaction()
         views = {}
-        for deal_id in self.deals:
-            deal = self.network.repository.get(deal_id)
+        for deal in self.current():
             for company in self.companies:
                 view = redaction.opportunity_view(company.id, deal)
                 if view is not None:
-                    views[(company.id.hex, deal_id.hex)] = canonical(view)
+                    views[(company.id.hex, deal.id.hex)] = canonical(view)
         return views
 
 
@@ -389,10 +425,9 @@ def assert_rows_current(history: History) -> None:
     assert rows == history.expected_views()
 
 
-# Each example builds a store and a small network: a quarter of the profile's examples keeps
-# the default run near 20 s; the long profile runs 1250.
+# An example (a new SQLite file, a small network, ~40 steps) takes 50-250 ms: the profile's
+# own count needs no scaling (100 examples: ~15 s by default; 5000 with the long profile).
 @settings(
-    max_examples=max(10, settings.default.max_examples // 3),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=history())
@@ -409,8 +444,9 @@ def test_each_company_s_rows_are_the_redaction_of_each_deal_now_under_the_policy
         assert_rows_current(history)
 
 
+# A quarter of the profile's examples, on each store: every one also replays and rebuilds.
 @settings(
-    max_examples=max(4, settings.default.max_examples // 20),
+    max_examples=max(4, settings().max_examples // 4),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(steps=history(REBUILDING), one=PARTY)
@@ -440,11 +476,9 @@ def test_a_revoke_re_projects_exactly_the_rows_whose_view_it_changes(network: Ne
     for x, y in [(a, b), (a, c), (a, d), (e, d)]:
         make_partners(network, x, y)
     amount = {"expected_amount": Money.of("5000.00", "EUR")}
+    full = PolicyChange("apply_preset", viewer="partners", preset="full")
     for owner in (a, e):
-        network.change_sharing_policy(
-            owner.security_admin, owner.id, PolicyChange("apply_preset", viewer="partners",
-                                                         preset="full"),
-        )  # fmt: skip
+        network.change_sharing_policy(owner.security_admin, owner.id, full)
 
     def deal(owner: Company, customer: str, accepted: list[Company], invited: list[Company]) -> str:
         fields = {"title": "Deal", "customer.name": customer, **amount}
@@ -456,7 +490,7 @@ def test_a_revoke_re_projects_exactly_the_rows_whose_view_it_changes(network: Ne
         return deal_id.hex
 
     with_b, with_c = deal(a, "Acme", [b], [d]), deal(a, "Globex", [c], [])
-    elsewhere = deal(e, "Initech", [d], [])
+    elsewhere = deal(e, "Initech", [d], [])  # holds none of A's data
     b_s = deal(b, "Umbrella", [a], [])  # holds A's data (a note) that the revoke leaves alone
     network.add_note(a.user, UUID(b_s), "our note")
     store = read_model_store(network)
@@ -472,22 +506,19 @@ def test_a_revoke_re_projects_exactly_the_rows_whose_view_it_changes(network: Ne
 
     changed = {key for key in before if after.get(key) != before[key]}
     assert set(after) == set(before)
-    assert changed == {(b.id.hex, with_b), (c.id.hex, with_c)}
+    assert changed == {(b.id.hex, with_b), (c.id.hex, with_c)}  # not A's own, not D invited
     assert result.reprojected == len(changed)
-    for key in changed:
-        assert '"expected_amount"' in before[key][0]
-        assert '"expected_amount"' not in after[key][0]
-    untouched = [key for key in before if key[1] in (elsewhere, b_s)]
-    assert {k: after[k] for k in untouched} == {k: before[k] for k in untouched}
     redaction = policies_of(network).redaction()
     for party, deal_id in changed:
-        current = network.repository.get(UUID(deal_id))
-        assert after[(party, deal_id)][0] == canonical(
-            redaction.opportunity_view(UUID(party), current) or {}
-        )
+        assert "expected_amount" in json.loads(before[(party, deal_id)][0])
+        view = redaction.opportunity_view(UUID(party), network.repository.get(UUID(deal_id)))
+        assert view is not None and "expected_amount" not in view
+        assert after[(party, deal_id)][0] == canonical(view)
+    elsewhere_rows = [key for key in before if key[1] == elsewhere]
+    assert elsewhere_rows and all(after[key] == before[key] for key in elsewhere_rows)
 
 
-def listed_amount(client: ConsistentClient, reader: Any, deal_id: str) -> tuple[Any, int]:
+def listed_amount(client: ConsistentClient, reader: Caller, deal_id: str) -> tuple[Any, int]:
     """The amount the reader's list shows for the deal, read without naming a min position."""
     headers = {**reader.headers, "Cosell-Min-Position": "0"}
     listed = client.get("/v1/opportunities", headers=headers)
@@ -508,8 +539,7 @@ def test_a_revoked_field_is_gone_from_the_partner_s_list_read_right_after_the_re
         admin = world.security_admin(owner)
         listed = client.get("/v1/opportunities", headers=partner.headers).json()["items"]
         assert [i["expected_amount"] for i in listed] == [{"amount": "1000.00", "currency": "EUR"}]
-        deny = {"viewer": "partners", "field": "expected_amount", "action": "read",
-                "effect": "deny"}  # fmt: skip
+        deny = {"viewer": "partners", "field": "expected_amount", "effect": "deny"}
         for round_ in range(5):
             revoked = client.post("/v1/policies/rules", json=deny, headers=admin.headers)
             assert revoked.status_code == 201, revoked.text
@@ -523,3 +553,18 @@ def test_a_revoked_field_is_gone_from_the_partner_s_list_read_right_after_the_re
             assert granted.status_code == 204, granted.text
             shown, position = listed_amount(client, partner, deal_id)
             assert shown == {"amount": "1000.00", "currency": "EUR"}, position
+
+
+def test_a_deal_titled_with_a_nul_character_stops_no_company_s_read_models(
+    network: Network,
+) -> None:
+    """Text the API accepts (JSON may carry U+0000) must not stop the projector, which would
+    hold back every company's lists and KPIs until they answer 503."""
+    a, b = register_companies(network, 2)
+    with suppress(CosellError):  # refusing such a title at the door would do as well
+        network.register_opportunity(a.user, {"title": "Q3 \x00 renewal", "customer.name": "Acme"})
+    network.register_opportunity(b.user, {"title": "Other deal", "customer.name": "Globex"})
+    store = read_model_store(network)
+
+    assert OpportunityProjector(network, store).catch_up() == network.log_position
+    assert [json.loads(view)["title"] for view in store.views_of(b.id)] == ["Other deal"]

@@ -104,6 +104,9 @@ def test_registering_needs_a_title_and_a_customer_name(missing: str) -> None:
         ("products", ["Analytics", ""]),
         ("products", ["p"] * 51),
         ("next_steps", "n" * 5001),
+        ("title", "Q3 \x00 renewal"),
+        ("customer.name", "Acme\x1b[31m"),
+        ("next_steps", "call\x07"),
         ("stage", Stage.COMMITTED),
         ("owner_id", STRANGER.party_id),
     ],
@@ -124,6 +127,11 @@ def test_the_owner_cannot_set_a_bad_amount(
         deal.update_details({"expected_amount": Money.of(amount, currency)}, OWNER)
     assert written(deal) == []
     assert deal.fields["expected_amount"] is None
+
+
+def test_text_keeps_tabs_and_line_breaks(deal: SharedOpportunity) -> None:
+    deal.update_details({"next_steps": "1. call\n2.\tdemo\r\n"}, OWNER)
+    assert deal.fields["next_steps"] == "1. call\n2.\tdemo"
 
 
 def test_a_title_of_exactly_200_characters_is_accepted(deal: SharedOpportunity) -> None:

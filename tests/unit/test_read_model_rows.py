@@ -68,3 +68,11 @@ def test_an_updated_at_a_microsecond_later_sorts_later() -> None:
     now = datetime(2026, 1, 1, tzinfo=UTC)
     later = now + timedelta(microseconds=1)
     assert moment_key(now.isoformat()) < moment_key(later.isoformat())
+
+
+def test_keys_of_a_title_written_before_control_characters_were_refused_drop_nul() -> None:
+    owner = uuid4()
+    view = {"id": str(uuid4()), "version": 1, "owner_party_id": str(owner), "title": "Q3\x00 deal"}
+    row = row_of(owner, owner, view)
+    assert row["title_key"] == "q3 deal" and "\x00" not in row["search_text"]
+    assert "\\u0000" in row["view"]  # the view itself keeps what was recorded, escaped
