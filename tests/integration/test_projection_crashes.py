@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import sqlite3
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +23,7 @@ from uuid import UUID
 
 from eventsourcing.persistence import Tracking
 from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from hypothesis import settings
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -36,7 +39,9 @@ from ecosystem.parties.domainmodel import PartyKind
 from ecosystem.sharing.application import PolicyChange
 from ecosystem.sharing.rules import PRESETS
 from projections import OpportunityProjector, ReadModelStore, rebuild, replayed_digest
-from projections.rows import canonical
+from projections.rebuild import replay_to, replayed_rows
+from projections.replay import Replay
+from projections.rows import canonical, digest_of
 from projections.store import deal_index, opportunity_rows
 
 POINTS = ("applied", "rendered", "reprojected", "in-transaction", "written")
@@ -54,6 +59,7 @@ class WorkingNetwork:
         self.rng = random.Random(seed)
         self.companies = [self._company(i) for i in range(companies)]
         self.deals: list[UUID] = []
+        self.worked_on: SharedOpportunity | None = None
         self._partner_up()
 
     def record(self, events: int) -> None:
@@ -67,10 +73,8 @@ class WorkingNetwork:
         acts, weights = zip(*steps, strict=True)
         while self.network.log_position < target:
             act = self.rng.choices(acts, weights)[0] if self.deals else self.register
-            try:
+            with suppress(CosellError):  # refused now and then, as users are: nothing written
                 act()
-            except CosellError:
-                pass  # refused, as users are now and then; nothing was written
 
     def _company(self, i: int) -> Principal:
         kind = PartyKind.ISV if i % 3 else PartyKind.SI
@@ -97,6 +101,7 @@ class WorkingNetwork:
 
     def _deal(self) -> SharedOpportunity:
         deal: SharedOpportunity = self.network.repository.get(self.rng.choice(self.deals))
+        self.worked_on = deal
         return deal
 
     def _party(self, deal: SharedOpportunity, *statuses: str) -> UUID | None:
@@ -189,7 +194,10 @@ class WorkingNetwork:
 
     def change_policy(self) -> None:
         rng = self.rng
+        # Often the owner of the deal just worked on: its partners' views change at once.
         company = rng.choice(self.companies)
+        if self.worked_on is not None and rng.random() < 0.5:
+            company = self._as(self.worked_on.owner_id)
         others = [c.party_id for c in self.companies if c != company]
         viewer = rng.choice(["partners", "invited", *TIERS, f"party:{rng.choice(others)}"])
         policy = self.network.policy_of(company.party_id)
@@ -218,96 +226,114 @@ class Crash(Exception):
     """A crash injected at a named point of the projector's work."""
 
 
-class Crashes:
-    """Where crashes hit: each attempt at a batch crashes with the given odds, at a point
-    chosen at random. Also remembers the position the last completed write stored, which is
-    where a crash must leave the read models."""
+class CleanRebuild:
+    """What `replayed_digest(network, position)` says a clean rebuild holds, for positions
+    that only grow: one replay from the start, advanced, rather than one per position."""
 
-    def __init__(self, rng: random.Random, odds: float) -> None:
-        self.rng = rng
-        self.odds = odds
-        self.hits: Counter[str] = Counter()
-        self.projector: OpportunityProjector | None = None
-        self.committed = 0
-        self._aim: str | None = None
+    def __init__(self, network: Network) -> None:
+        self.network = network
+        self.replay = Replay(network, 0, keep_all=True)
+        self.digests: dict[int, tuple[str, int]] = {}
 
-    @property
-    def total(self) -> int:
-        return sum(self.hits.values())
-
-    def __call__(self, point: str) -> None:
-        if point == POINTS[0]:  # every attempt at a batch passes here first
-            self._aim = self.rng.choice(POINTS) if self.rng.random() < self.odds else None
-        if point == "written":
-            assert self.projector is not None
-            self.committed = self.projector.position
-        if point == self._aim:
-            self._aim = None
-            self.hits[point] += 1
-            raise Crash(point)
+    def digest(self, position: int) -> tuple[str, int]:
+        if position not in self.digests:
+            assert position >= self.replay.position
+            replay_to(self.network, self.replay, position, lambda done, total: None)
+            rows, _ = replayed_rows(self.replay, None)
+            triples = ((r["party_id"], r["opportunity_id"], r["digest"]) for r in rows)
+            self.digests[position] = (digest_of(triples), len(rows))
+        return self.digests[position]
 
 
 class TornWriteStore(ReadModelStore):
     """The real store with one more place to crash: inside the write transaction, after the
     rows and the new position were written to the database and before the commit."""
 
-    def __init__(self, datastore: SQLAlchemyDatastore, crashes: Crashes) -> None:
-        self.crashes: Crashes | None = None  # creating the tracking row is no projection
+    def __init__(self, datastore: SQLAlchemyDatastore, fault: Callable[[str], None]) -> None:
+        self.fault: Callable[[str], None] | None = None  # creating the tracking row is no write
         super().__init__(datastore)
-        self.crashes = crashes
+        self.fault = fault
 
     def _insert_tracking(self, session: Session, tracking: Tracking) -> None:
         super()._insert_tracking(session, tracking)
-        if self.crashes is not None:
+        if self.fault is not None:
             session.flush()
             t = self.tracking_table
             mine = t.c.application_name == self.name
             written = session.execute(select(t.c.notification_id).where(mine)).scalar_one()
             assert written == tracking.notification_id  # the crash comes after the write
-            self.crashes("in-transaction")
+            self.fault("in-transaction")
+
+
+class CrashingProjection:
+    """A projector crashed at random points and restarted after each crash, with the read
+    models checked after every committed batch and every crash: the position is the last
+    committed one, and the rows there are exactly what a clean rebuild holds there."""
+
+    def __init__(self, network: Network, rng: random.Random, odds: float) -> None:
+        self.network = network
+        self.rng = rng
+        self.odds = odds  # of an attempt at a batch crashing, at a point chosen at random
+        self.hits: Counter[str] = Counter()
+        self.clean = CleanRebuild(network)
+        self._aim: str | None = None
+        self.restart()
+        self.stored = self.committed = self.store.position()
+
+    def restart(self) -> None:
+        """As a new process would: a new store and projector over the same database."""
+        datastore = self.network.factory.datastore  # type: ignore[attr-defined]
+        self.store = TornWriteStore(datastore, self.fault)
+        self.projector = OpportunityProjector(self.network, self.store, fault=self.fault)
+
+    def fault(self, point: str) -> None:
+        if point == POINTS[0]:  # every attempt at a batch passes here first
+            self._aim = self.rng.choice(POINTS) if self.rng.random() < self.odds else None
+        if point == "written":
+            self.committed = self.projector.position
+            self.check("after a committed batch")
+        if point == self._aim:
+            self._aim = None
+            self.hits[point] += 1
+            raise Crash(point)
+
+    def catch_up_partly(self) -> None:
+        """Some of the way, in random small batches; a crash is followed by a restart, or
+        half the time by carrying on with the same projector (it reset itself)."""
+        head = self.network.log_position
+        until = min(head, self.projector.position + self.rng.randint(1, 60))
+        try:
+            self.projector.catch_up(limit=self.rng.randint(1, 8), until=until)
+        except Crash as crash:
+            if self.rng.random() < 0.5:
+                self.restart()
+            self.check(f"after a crash at {crash}")
+        assert self.projector.position == self.stored
+
+    def check(self, moment: str) -> None:
+        position, digest, rows = self.store.digest()
+        assert position == self.committed, f"position {position} {moment}"
+        assert position >= self.stored, f"the read models' position moved backwards {moment}"
+        assert (digest, rows) == self.clean.digest(position), f"the rows at {position} {moment}"
+        self.stored = position
 
 
 def project_through_crashes(
     working: WorkingNetwork, rng: random.Random, injections: int, per_point: int, odds: float
 ) -> ReadModelStore:
-    """Project the log, crashing at random points with random small batches and restarting
-    after each crash, until caught up after `injections` crashes (at least `per_point` at
-    each point); the log grows meanwhile when the projector catches up too early."""
-    network = working.network
-    datastore = network.factory.datastore  # type: ignore[attr-defined]
-    crashes = Crashes(rng, odds)
-    replayed: dict[int, tuple[str, int]] = {}
-
-    def restarted() -> tuple[ReadModelStore, OpportunityProjector]:
-        store = TornWriteStore(datastore, crashes)
-        crashes.projector = OpportunityProjector(network, store, fault=crashes)
-        return store, crashes.projector
-
-    store, projector = restarted()
-    stored = store.position()
+    """Project the log through crashes until caught up after `injections` crashes (at least
+    `per_point` at each point); the log grows meanwhile if the projector catches up early."""
+    projection = CrashingProjection(working.network, rng, odds)
     while True:
-        head = network.log_position
-        if projector.position >= head:
-            if crashes.total >= injections and min(crashes.hits[p] for p in POINTS) >= per_point:
-                return store
+        if projection.projector.position < working.network.log_position:
+            projection.catch_up_partly()
+        elif (
+            projection.hits.total() < injections
+            or min(projection.hits[p] for p in POINTS) < per_point
+        ):
             working.record(60)
-            continue
-        crashes.committed = store.position()
-        until = min(head, projector.position + rng.randint(1, 60))
-        try:
-            projector.catch_up(limit=rng.randint(1, 8), until=until)
-        except Crash as crash:
-            position, digest, rows = store.digest()
-            assert position == crashes.committed, f"a crash at {crash} left position {position}"
-            if rng.random() < 0.8:  # a new process: new store and projector on the database
-                store, projector = restarted()
-            assert projector.position == position  # (a kept projector reset itself)
-            if position not in replayed:
-                replayed[position] = replayed_digest(network, position)
-            assert (digest, rows) == replayed[position], f"a partial batch after a crash at {crash}"
-        assert store.position() >= stored, "the read models' position moved backwards"
-        stored = store.position()
-        assert projector.position == stored
+        else:
+            return projection.store
 
 
 def assert_caught_up(working: WorkingNetwork, store: ReadModelStore) -> None:
@@ -329,12 +355,12 @@ def test_a_crash_at_any_point_neither_skips_nor_repeats_an_event(
     on_sqlite = database_url.startswith("sqlite")
     working = WorkingNetwork(network, seed=7)
     working.record(300 if on_sqlite else 120)
-    rng = random.Random(11)
-    if on_sqlite:
-        store = project_through_crashes(working, rng, injections=200, per_point=25, odds=0.75)
-    else:
-        store = project_through_crashes(working, rng, injections=25, per_point=3, odds=0.75)
-    assert_caught_up(working, store)
+    injections, per_point = (200, 25) if on_sqlite else (25, 3)
+    rounds = max(1, settings().max_examples // 500)  # the "long" profile goes on for longer
+    for round_ in range(rounds):
+        rng = random.Random(11 + round_)
+        store = project_through_crashes(working, rng, injections, per_point, odds=0.75)
+        assert_caught_up(working, store)
 
 
 def copy_of_the_log(source: str, target: Path) -> str:
@@ -368,38 +394,37 @@ def test_read_models_projected_through_crashes_hold_what_a_rebuild_writes_elsewh
         assert second_store.digest() == (position, digest, rows)
     finally:
         second.close()
-    assert rebuild(sqlite_network, store).digest == digest  # a rebuild in place changes nothing
-    assert store.digest() == (position, digest, rows)
+    in_place = ReadModelStore(sqlite_network.factory.datastore)  # type: ignore[attr-defined]
+    assert rebuild(sqlite_network, in_place).digest == digest  # a rebuild changes nothing
+    assert in_place.digest() == (position, digest, rows)
 
 
 # --- a real process, killed ---------------------------------------------------------------------
 
-PROJECTOR_PROCESS = """
-import sys
-from api.bootstrap import build_network, read_model_store
-from api.settings import Settings
-from projections import OpportunityProjector
 
-network = build_network(Settings(database_url=sys.argv[1]))
-projector = OpportunityProjector(network, read_model_store(network))
-print(projector.position, flush=True)
-projector.catch_up(limit=int(sys.argv[2]))
-print(projector.position, flush=True)
-"""
+def start_runner(url: str, tmp_path: Path) -> subprocess.Popen[str]:
+    """`cosell projections run` on the database, polling often (the API process does the
+    same in a thread); it says where it starts from on its first line."""
+    settings = {"COSELL_DATABASE_URL": url, "COSELL_POLL_SECONDS": "0.02"}
+    cosell = Path(sys.executable).with_name("cosell")
+    with (tmp_path / "runner.err").open("a") as errors:
+        return subprocess.Popen(
+            [cosell, "projections", "run"], stdout=subprocess.PIPE, stderr=errors, text=True,
+            cwd=tmp_path, env={**os.environ, **settings},
+        )  # fmt: skip
 
 
-def start_projector(url: str, tmp_path: Path) -> tuple[subprocess.Popen[str], int]:
-    """A projector in its own process; returns it once it said where it starts from."""
-    errors = (tmp_path / "projector.err").open("a")
-    process = subprocess.Popen(
-        [sys.executable, "-c", PROJECTOR_PROCESS, url, "2"],
-        stdout=subprocess.PIPE, stderr=errors, text=True, cwd=tmp_path,
-    )  # fmt: skip
-    errors.close()
+def next_line(process: subprocess.Popen[str], tmp_path: Path) -> str:
     assert process.stdout is not None
     line = process.stdout.readline()
-    assert line, (tmp_path / "projector.err").read_text()
-    return process, int(line)
+    assert line, (tmp_path / "runner.err").read_text()
+    return line
+
+
+def started_from(process: subprocess.Popen[str], tmp_path: Path) -> int:
+    found = re.search(r"from position (\d+)", next_line(process, tmp_path))
+    assert found is not None
+    return int(found[1])
 
 
 def stop(process: subprocess.Popen[str]) -> None:
@@ -410,33 +435,39 @@ def stop(process: subprocess.Popen[str]) -> None:
         process.stdout.close()
 
 
-def test_a_projection_process_killed_at_random_moments_resumes_where_it_committed(
+def test_a_runner_process_killed_at_random_moments_resumes_where_it_committed(
     sqlite_network: Network, sqlite_url: str, tmp_path: Path
 ) -> None:
     working = WorkingNetwork(sqlite_network, seed=41)
-    working.record(400)
-    head = sqlite_network.log_position
+    working.record(200)  # a backlog, then more while the runner runs
     store = ReadModelStore(sqlite_network.factory.datastore)  # type: ignore[attr-defined]
     rng = random.Random(43)
-    stored, killed_midway = 0, 0
+    stored, progressed = 0, 0
     for _ in range(5):
-        process, start = start_projector(sqlite_url, tmp_path)
+        process = start_runner(sqlite_url, tmp_path)
         try:
-            assert start == stored  # a restarted process carries on where the last one stopped
-            time.sleep(rng.uniform(0.05, 0.3))
+            assert started_from(process, tmp_path) == stored  # it carries on from there
+            killed_at = time.monotonic() + rng.uniform(0.1, 0.6)
+            while time.monotonic() < killed_at:
+                working.record(3)
         finally:
             stop(process)
         position, digest, rows = store.digest()
         assert position >= stored, "the read models' position moved backwards"
         assert (digest, rows) == replayed_digest(sqlite_network, position)
-        killed_midway += stored < position < head
+        progressed += position > stored
         stored = position
+    assert progressed >= 2, "each run should keep what it committed before it was killed"
 
-    process, start = start_projector(sqlite_url, tmp_path)
+    process = start_runner(sqlite_url, tmp_path)
     try:
-        assert start == stored
-        assert process.wait(timeout=30) == 0, (tmp_path / "projector.err").read_text()
+        assert started_from(process, tmp_path) == stored
+        head, waited = sqlite_network.log_position, time.monotonic() + 30
+        while store.position() < head and time.monotonic() < waited:
+            time.sleep(0.05)
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == 0, (tmp_path / "runner.err").read_text()
+        assert next_line(process, tmp_path) == f"Stopped at position {head}.\n"
     finally:
         stop(process)
-    assert killed_midway >= 2, "the kills should land while the projector is working"
     assert_caught_up(working, store)
