@@ -31,6 +31,7 @@ from api.schemas.opportunities import (
     Reason,
     StageChange,
 )
+from ecosystem.actors import Capability
 from projections import OpportunityQuery
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
@@ -63,6 +64,7 @@ def list_opportunities(
     filters: Annotated[ListFilters, Query()],
 ) -> dict[str, Any]:
     """The deals your party is involved in, from its read model: filtered, sorted, paged."""
+    caller.principal.require(Capability.READ)
     query = OpportunityQuery(**filters.query_fields())
     items, cursor, position = read_models.opportunities(
         caller.principal.party_id, query, caller.needed_position(asked)
