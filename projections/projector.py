@@ -9,7 +9,7 @@ a restart reads the position and carries on from there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -22,6 +22,10 @@ from projections.replay import DealChanged, PolicyChanged, Replay
 from projections.rows import rows_of
 from projections.store import Outpaced, ReadModelStore
 
+PAGE = 1000
+# Catching up, each deal is rendered once per commit: rarer commits are faster (the events
+# are read page by page, so memory does not grow with them; a crash redoes at most this many).
+COMMIT_EVERY = 100_000
 Fault = Callable[[str], None]  # tests inject crashes here, by the name of the point reached
 
 
@@ -79,34 +83,38 @@ class OpportunityProjector:
         self.replay = Replay(self.network, self.store.position())
 
     def process(self, batch: Sequence[Notification]) -> BatchResult:
-        """Apply the events after the position and write their effect; idempotent.
+        """Apply the events after the position and write their effect; idempotent."""
+        return self.process_pages([batch])
 
-        The batch must hold every event after the position up to its last one: a batch that
-        starts later than the next recorded event is refused (`Discontinuous`)."""
-        batch = [n for n in batch if n.id > self.replay.position]
+    def process_pages(self, pages: Iterable[Sequence[Notification]]) -> BatchResult:
+        """Apply pages of events, then write their effect with the new position, at once.
+
+        The events must continue from the position: a first event later than the next
+        recorded one is refused (`Discontinuous`), and events at or before it are skipped."""
         start = self.replay.position
-        if not batch:
-            return BatchResult(start)
-        first = batch[0].id
-        if first > start + 1:  # ids of rolled-back writes leave real holes; a missed event not
-            missed = self.network.recorder.select_notifications(start + 1, 1, stop=first - 1)
-            if missed:
-                raise Discontinuous(start, missed[0].id)
         try:
-            return self._process(start, batch)
+            return self._process(start, pages)
         except BaseException:
             self.reset()  # what is held may be ahead of what was written
             raise
 
-    def _process(self, start: int, batch: Sequence[Notification]) -> BatchResult:
+    def _process(self, start: int, pages: Iterable[Sequence[Notification]]) -> BatchResult:
         touched: dict[UUID, SharedOpportunity] = {}
         policy_owners: set[UUID] = set()
-        for notification in batch:
-            change = self.replay.apply(notification)
-            if isinstance(change, DealChanged):
-                touched[change.deal.id] = change.deal
-            elif isinstance(change, PolicyChanged):
-                policy_owners.add(change.owner_id)
+        for page in pages:
+            for notification in page:
+                if notification.id <= self.replay.position:
+                    continue
+                if self.replay.position == start:
+                    self._check_continues(start, notification.id)
+                change = self.replay.apply(notification)
+                if isinstance(change, DealChanged):
+                    touched[change.deal.id] = change.deal
+                elif isinstance(change, PolicyChanged):
+                    policy_owners.add(change.owner_id)
+        end = self.replay.position
+        if end == start:
+            return BatchResult(start)
         self.fault("applied")
         redaction = self.replay.redaction()
         rows: list[dict[str, Any]] = []
@@ -129,22 +137,40 @@ class OpportunityProjector:
                         pairs.append(key)
                         reprojected += 1
         self.fault("reprojected")
-        end = batch[-1].id
         index = [index_entry(deal) for deal in touched.values()]
         self.store.write(start, end, rows, [d.hex for d in touched], pairs, index, self.companies)
         self.fault("written")
         return BatchResult(end, len(touched), len(rows), reprojected)
 
-    def catch_up(self, limit: int = 50_000, until: int | None = None) -> int:
-        """Process everything recorded (up to `until`); returns the position reached."""
+    def _check_continues(self, position: int, first: int) -> None:
+        if first > position + 1:  # ids of rolled-back writes leave real holes; missed ones not
+            missed = self.network.recorder.select_notifications(position + 1, 1, stop=first - 1)
+            if missed:
+                raise Discontinuous(position, missed[0].id)
+
+    def catch_up(self, limit: int = COMMIT_EVERY, until: int | None = None) -> int:
+        """Process everything recorded (up to `until`), writing after every `limit` events;
+        returns the position reached."""
         recorder = self.network.recorder
         head = (recorder.max_notification_id() or 0) if until is None else until
         while self.replay.position < head:
-            batch = recorder.select_notifications(self.replay.position + 1, limit, stop=head)
-            if not batch:
-                break
+            before = self.replay.position
             try:
-                self.process(batch)
+                self.process_pages(self._pages(head, limit))
             except (Outpaced, Discontinuous):
                 continue  # another projector wrote these; reset() moved us to its position
+            if self.replay.position == before:
+                break  # nothing more was recorded (the rest are ids of rolled-back writes)
         return self.replay.position
+
+    def _pages(self, head: int, limit: int) -> Iterator[Sequence[Notification]]:
+        """Pages of the events after the position, up to `head`, `limit` events in all."""
+        position, count = self.replay.position, 0
+        while count < limit:
+            page = self.network.recorder.select_notifications(
+                position + 1, min(PAGE, limit - count), stop=head
+            )
+            if not page:
+                return
+            yield page
+            count, position = count + len(page), page[-1].id

@@ -14,16 +14,16 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Generator
 from contextlib import suppress
 
 from eventsourcing.persistence import Notification
 
-from projections.projector import Discontinuous, OpportunityProjector
+from projections.projector import COMMIT_EVERY, Discontinuous, OpportunityProjector
 from projections.store import Outpaced
 
 log = logging.getLogger("cosell.projections")
-BATCH = 10_000
+BATCH = COMMIT_EVERY
 
 
 class ProjectionRunner:
@@ -78,8 +78,17 @@ class ProjectionRunner:
                 self._stop.wait(1.0)
 
     def _follow(self) -> None:
-        batches: Generator[Sequence[Notification], None, None]
-        batches = self._notified() if self.follows_notifications else self._polled()
+        self.projector.catch_up(self.batch)  # what is recorded already, in large commits
+        if not self.follows_notifications:
+            while not self._stop.is_set():
+                self._wake.clear()
+                before = self.projector.position
+                self.projector.catch_up(self.batch)
+                self.error = None
+                if self.projector.position == before:
+                    self._wake.wait(self.poll_seconds)
+            return
+        batches = self._notified()
         try:
             for batch in batches:
                 if self._stop.is_set():
@@ -92,20 +101,10 @@ class ProjectionRunner:
         finally:
             batches.close()  # here, in this thread: not later, in garbage collection
 
-    def _polled(self) -> Generator[Sequence[Notification], None, None]:
-        recorder = self.projector.network.recorder
-        while not self._stop.is_set():
-            self._wake.clear()
-            found = recorder.select_notifications(self.projector.position + 1, self.batch)
-            if found:
-                yield found
-            else:
-                self._wake.wait(self.poll_seconds)
-
     def _notified(self) -> Generator[list[Notification], None, None]:
         """Batches from the library's subscription: whatever has arrived, up to `batch`."""
         recorder = self.projector.network.recorder
-        arrived: queue.Queue[Notification | None] = queue.Queue(maxsize=self.batch * 4)
+        arrived: queue.Queue[Notification | None] = queue.Queue(maxsize=10_000)
         with recorder.subscribe(gt=self.projector.position) as subscription:
 
             def pump() -> None:
