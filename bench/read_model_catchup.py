@@ -152,7 +152,7 @@ def measure(url: str, events: int, label: str, batches: list[int]) -> None:
             _, digest, rows = store.digest(frozenset({vendor}))
             rate = raw_n / proj_s
             print(
-                f"   catch-up, batches of {batch:>6,}: {raw_n:,} events in {proj_s:6.2f} s = "
+                f"   catch-up, commit every {batch:>7,}: {raw_n:,} events in {proj_s:6.2f} s = "
                 f"{rate:>7,.0f} events/s; ratio {rate / (dec_n / dec_s):.2f} to decoded, "
                 f"{rate / (raw_n / raw_s):.2f} to raw; {rows:,} rows, digest {digest[:12]}"
             )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
@@ -28,41 +29,34 @@ def nest(flat: dict[str, Any]) -> dict[str, Any]:
     return tree
 
 
-_PLAIN = (str, int, bool, type(None))
-
-
 def as_json(value: Any) -> Any:
     """Plain JSON values: amounts as strings (never floats), times in ISO 8601 UTC."""
-    kind = type(value)
-    if kind in _PLAIN:  # most values: nothing to do (exact types; enums are not)
+    if type(value) in _PLAIN:
         return value
-    if kind is dict:
-        return {k: as_json(v) for k, v in value.items()}
-    if kind is list:
-        return [as_json(v) for v in value]
-    if kind is UUID:
-        return str(value)
-    if kind is datetime:
-        return value.isoformat()
-    if isinstance(value, Money):
-        return {"amount": str(value.amount), "currency": value.currency}
-    if isinstance(value, Contact):
-        return {
-            "name": value.name,
-            "email": value.email,
-            "phone": value.phone,
-            "title": value.title,
-        }
-    if isinstance(value, UUID):
-        return str(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, dict):
-        return {k: as_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [as_json(v) for v in value]
-    return value
+    convert = _BY_TYPE.get(type(value))
+    if convert is None:
+        convert = _BY_TYPE[type(value)] = _converter(type(value))
+    return convert(value)
+
+
+def _converter(kind: type) -> Callable[[Any], Any]:
+    """How values of one exact type become JSON-ready (decided once per type: hot path)."""
+    if issubclass(kind, Money):
+        return lambda v: {"amount": str(v.amount), "currency": v.currency}
+    if issubclass(kind, Contact):
+        return lambda v: {"name": v.name, "email": v.email, "phone": v.phone, "title": v.title}
+    if issubclass(kind, UUID | Decimal):
+        return str
+    if issubclass(kind, datetime | date):
+        return lambda v: v.isoformat()
+    if issubclass(kind, Enum):
+        return lambda v: v.value
+    if issubclass(kind, dict):
+        return lambda v: {k: as_json(item) for k, item in v.items()}
+    if issubclass(kind, list | tuple):
+        return lambda v: [as_json(item) for item in v]
+    return lambda v: v
+
+
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+_BY_TYPE: dict[type, Callable[[Any], Any]] = {}

@@ -89,6 +89,8 @@ def moment_key(value: str | None) -> str:
     """An ISO 8601 time as fixed-width UTC text that sorts as time does; '' when not shown."""
     if not value:
         return ""
+    if len(value) == 32 and value.endswith("+00:00"):  # how views write UTC: already in order
+        return value[:26] + "Z"
     return datetime.fromisoformat(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
