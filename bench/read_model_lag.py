@@ -147,17 +147,22 @@ def policy_lag(
     return lags
 
 
-def measure(url: str, label: str, rate: float, seconds: float, revokes: int) -> None:
+def measure(
+    url: str, label: str, rate: float, seconds: float, revokes: int, same_process: bool = False
+) -> None:
     settings = Settings(database_url=url)
     writer = build_network(settings)
-    follower = build_network(settings)  # the runner's own pool, as another process would have
+    # The runner's own pool, as another process would have; or the writer's (cosell serve).
+    follower = writer if same_process else build_network(settings)
     runner = projection_runner(follower, settings).start()
     try:
         owner, partner, admin, deals = seed(writer, 50)
         store = read_model_store(writer)
         lags, latencies = write_lag(writer, store, owner, deals, rate, seconds)
         how = (
-            "LISTEN/NOTIFY" if runner.follows_notifications else f"polling {settings.poll_seconds}s"
+            "LISTEN/NOTIFY"
+            if runner.follows_notifications
+            else f"polling every {settings.poll_seconds} s"
         )
         print(f"\n== {label} ({how}), {len(lags)} writes at {rate:g}/s")
         print(f"   write latency (baseline):  p50 {statistics.median(latencies):7.1f} ms   "
@@ -169,7 +174,8 @@ def measure(url: str, label: str, rate: float, seconds: float, revokes: int) -> 
               f"max {max(changes):7.1f} ms over {len(changes)} changes")  # fmt: skip
     finally:
         runner.stop()
-        follower.close()
+        if follower is not writer:
+            follower.close()
         writer.close()
 
 
@@ -182,6 +188,9 @@ def main() -> None:
     args = parser.parse_args()
     with sqlite_database() as url:
         measure(url, "SQLite", args.rate, args.seconds, args.revokes)
+    with sqlite_database() as url:
+        measure(url, "SQLite, runner in the writing process", args.rate, args.seconds,
+                args.revokes, same_process=True)  # fmt: skip
     if args.postgres_url:
         reason = postgres_unreachable(args.postgres_url)
         if reason:
