@@ -44,18 +44,25 @@ def company(network: Network, name: str, *roles: Role) -> Principal:
     return network.authenticate(issued.token)
 
 
+def security_admin_and_partnership(
+    network: Network, owner: Principal, partner: Principal
+) -> Principal:
+    """The owner's security admin; owner and partner made partners."""
+    _, issued = network.add_user(
+        OPERATOR, owner.party_id, "Sec", "sec@vendor.example", [Role.SECURITY_ADMIN]
+    )
+    assert issued is not None
+    proposal = network.propose_partnership(owner, partner.party_id)
+    network.accept_partnership(partner, proposal.object_id)
+    return network.authenticate(issued.token)
+
+
 def seed(network: Network, deals: int) -> tuple[Principal, Principal]:
     owner = company(network, "Vendor", Role.ADMIN, Role.SALES)
     partner = company(network, "Partner", Role.ADMIN, Role.SALES)
     security = company(network, "Unused", Role.ADMIN)  # a third party in the directory
     del security
-    _, issued = network.add_user(
-        OPERATOR, owner.party_id, "Sec", "sec@vendor.example", [Role.SECURITY_ADMIN]
-    )
-    assert issued is not None
-    admin = network.authenticate(issued.token)
-    proposal = network.propose_partnership(owner, partner.party_id)
-    network.accept_partnership(partner, proposal.object_id)
+    admin = security_admin_and_partnership(network, owner, partner)
     for change in (
         PolicyChange("apply_preset", viewer="partners", preset="standard"),
         PolicyChange("add_tier_member", tier="gold", party_id=partner.party_id),

@@ -31,8 +31,8 @@ from sqlalchemy import select
 from api.bootstrap import build_network, projection_runner, read_model_store
 from api.settings import Settings
 from bench.commands_throughput import postgres_database, postgres_unreachable, sqlite_database
-from bench.policy_redaction import company
-from ecosystem.actors import OPERATOR, Principal, Role
+from bench.policy_redaction import company, security_admin_and_partnership
+from ecosystem.actors import Principal, Role
 from ecosystem.money import Money
 from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import PartnerRole
@@ -44,13 +44,7 @@ from projections.store import ReadModelStore, opportunity_rows
 def seed(network: Network, deals: int) -> tuple[Principal, Principal, Principal, list[UUID]]:
     owner = company(network, "Vendor", Role.ADMIN, Role.SALES)
     partner = company(network, "Partner", Role.ADMIN, Role.SALES)
-    _, issued = network.add_user(
-        OPERATOR, owner.party_id, "Sec", "sec@vendor.example", [Role.SECURITY_ADMIN]
-    )
-    assert issued is not None
-    admin = network.authenticate(issued.token)
-    proposal = network.propose_partnership(owner, partner.party_id)
-    network.accept_partnership(partner, proposal.object_id)
+    admin = security_admin_and_partnership(network, owner, partner)
     network.change_sharing_policy(
         admin, owner.party_id, PolicyChange("apply_preset", viewer="partners", preset="standard")
     )
