@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api import problems
 from api.bootstrap import build_network, policies_of, projection_runner, read_models_of
+from api.deps import LOG_POSITION
 from api.routers import kpis, opportunities, parties, partnerships, policies
 from api.settings import Settings
 from ecosystem.network import Network
@@ -26,7 +27,6 @@ Lists and KPIs come from each company's read model and state the log position th
 (`Cosell-Read-Model-Position`). Every change answers with `Cosell-Log-Position`; send it
 back as `Cosell-Min-Position` on a list or KPI read to be sure to read your own writes.
 """
-LOG_POSITION = "Cosell-Log-Position"
 
 
 def create_app(settings: Settings | None = None, network: Network | None = None) -> FastAPI:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 from uuid import UUID
 
 import typer
@@ -96,19 +96,12 @@ def kpis(
     try:
         principal = network.authenticate(token)
         head = OpportunityProjector(network, read_model_store(network)).catch_up()
-        now = datetime.now(UTC)
-        figures, position = read_models_of(network, settings).kpis(
-            principal.party_id, now, inactive_days, needed=head
+        report = read_models_of(network, settings).kpis(
+            principal.party_id, datetime.now(UTC), inactive_days, needed=head
         )
     except CosellError as error:
         typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
         raise typer.Exit(code=1) from None
     finally:
         network.close()
-    report: dict[str, Any] = {
-        "party_id": str(principal.party_id),
-        "position": position,
-        "computed_at": now.isoformat(),
-        **figures,
-    }
     typer.echo(json.dumps(report, indent=2))

@@ -19,6 +19,8 @@ from ecosystem.service import Idempotency
 from policies import PolicyDecisions, Redaction
 from projections import ReadModels
 
+LOG_POSITION = "Cosell-Log-Position"  # on every change: how far the log had reached
+READ_POSITION = "Cosell-Read-Model-Position"  # on read-model reads: the position they reflect
 _bearer = HTTPBearer(auto_error=False, description="A user token, shown once when issued.")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 

@@ -63,7 +63,13 @@ class ReadModels:
 
     def kpis(
         self, party: UUID, now: datetime, inactive_days: int, needed: int = 0
-    ) -> tuple[dict[str, Any], int]:
+    ) -> dict[str, Any]:
+        """The party's KPI report: every section, and the position and time it is as of."""
         position = self.reach(needed)
         views = [json.loads(text) for text in self.store.views_of(party)]
-        return company_kpis(party, views, now, inactive_days), position
+        return {
+            "party_id": str(party),
+            "position": position,
+            "computed_at": now.isoformat(),
+            **company_kpis(party, views, now, inactive_days),
+        }

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import CallerDep, MinPosition, ReadModelsDep
+from api.deps import READ_POSITION, CallerDep, MinPosition, ReadModelsDep
 from api.schemas.kpis import KpiReport, KpiSection
 from ecosystem.actors import Capability
 
@@ -22,17 +22,11 @@ def _report(
     caller: CallerDep, read_models: ReadModelsDep, asked: int, days: int, response: Response
 ) -> dict[str, Any]:
     caller.principal.require(Capability.READ)
-    now = datetime.now(UTC)
-    figures, position = read_models.kpis(
-        caller.principal.party_id, now, days, caller.needed_position(asked)
+    report = read_models.kpis(
+        caller.principal.party_id, datetime.now(UTC), days, caller.needed_position(asked)
     )
-    response.headers["Cosell-Read-Model-Position"] = str(position)
-    return {
-        "party_id": str(caller.principal.party_id),
-        "position": position,
-        "computed_at": now.isoformat(),
-        **figures,
-    }
+    response.headers[READ_POSITION] = str(report["position"])
+    return report
 
 
 @router.get("", response_model=KpiReport)

@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
+    READ_POSITION,
     CallerDep,
     ExpectedVersion,
     IdempotencyDep,
@@ -35,7 +36,6 @@ from ecosystem.actors import Capability
 from projections import OpportunityQuery
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
-READ_POSITION = "Cosell-Read-Model-Position"
 View = dict[str, Any] | Response
 OPTS: dict[str, Any] = {"response_model": OpportunityPublic, "response_model_exclude_unset": True}
 
