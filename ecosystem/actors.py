@@ -24,6 +24,7 @@ class Capability(StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_PARTNERSHIPS = "manage_partnerships"
     SELL = "sell"
+    MANAGE_FUNDS = "manage_funds"
     READ = "read"
     MANAGE_POLICY = "manage_policy"
     READ_POLICY = "read_policy"
@@ -34,6 +35,7 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.MANAGE_USERS: frozenset({Role.ADMIN}),
     Capability.MANAGE_PARTNERSHIPS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Capability.SELL: frozenset({Role.ADMIN, Role.PARTNER_MANAGER, Role.SALES}),
+    Capability.MANAGE_FUNDS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Capability.READ: frozenset(Role),
     Capability.MANAGE_POLICY: frozenset({Role.SECURITY_ADMIN}),
     Capability.READ_POLICY: frozenset({Role.SECURITY_ADMIN, Role.AUDITOR, Role.ADMIN}),

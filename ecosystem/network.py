@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from ecosystem.opportunities.application import OpportunityCommands
+from ecosystem.funding.application import FundingCommands
 from ecosystem.sharing.application import SharingCommands
+from ecosystem.solutions.application import SolutionCommands
 
 
-class Network(OpportunityCommands, SharingCommands):
-    """Parties, partnerships, shared opportunities and sharing policies, in one history."""
+class Network(SolutionCommands, FundingCommands, SharingCommands):
+    """Parties, partnerships, opportunities, joint solutions, co-funding plans and policies."""
 
 
 __all__ = ["Network"]

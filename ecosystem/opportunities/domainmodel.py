@@ -65,6 +65,16 @@ class Note:
     written_at: datetime
 
 
+@dataclass(frozen=True)
+class LinkedObject:
+    """A joint solution or co-funding plan that concerns this deal, and who linked it."""
+
+    object_id: UUID
+    kind: str  # solution | funding_plan
+    linked_by: UUID
+    since: datetime
+
+
 @dataclass
 class Counterpart:
     """One participant's own fields on the deal: written only by that participant."""
@@ -89,6 +99,7 @@ class SharedOpportunity(Aggregate):
         }
         self.notes: list[Note] = []
         self.counterparts: dict[UUID, Counterpart] = {}
+        self.links: dict[UUID, LinkedObject] = {}
 
     @classmethod
     def register(cls, owner_id: UUID, fields: dict[str, Any], actor: Actor) -> SharedOpportunity:
@@ -286,6 +297,30 @@ class SharedOpportunity(Aggregate):
     @event("CounterpartUpdated")
     def _counterpart_updated(self, changes: dict[str, Any], actor: Actor) -> None:
         self.counterparts.setdefault(actor.party_id, Counterpart()).fields.update(changes)
+
+    # --- links to solutions and plans -------------------------------------------------------
+
+    def link(self, object_id: UUID, kind: str, actor: Actor) -> None:
+        """Record that a solution or plan concerns this deal (the other side records it too)."""
+        self._check_partner(actor, "link it to a solution or plan")
+        if object_id in self.links:
+            raise InvalidCommand(f"that {kind} is already linked to this opportunity")
+        self._linked(object_id=object_id, kind=kind, actor=actor)
+
+    @event("Linked")
+    def _linked(
+        self, object_id: UUID, kind: str, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        assert timestamp is not None
+        self.links[object_id] = LinkedObject(object_id, kind, actor.party_id, timestamp)
+
+    def unlink(self, object_id: UUID, actor: Actor) -> None:
+        if object_id in self.links:  # the other side decides who may unlink
+            self._unlinked(object_id=object_id, actor=actor)
+
+    @event("Unlinked")
+    def _unlinked(self, object_id: UUID, actor: Actor) -> None:
+        del self.links[object_id]
 
     # --- checks -----------------------------------------------------------------------------
 

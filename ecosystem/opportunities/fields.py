@@ -116,10 +116,20 @@ def _contacts(path: str, value: Any) -> Any:
     return list(value)
 
 
-def _products(path: str, value: Any) -> Any:
-    if not isinstance(value, list | tuple) or len(value) > MAX_ITEMS:
-        raise InvalidCommand(f"{path} must be a list of at most {MAX_ITEMS} product names")
-    return [_text(MAX_TEXT, required=True)(path, item) for item in value]
+def text_list(what: str) -> Callable[[str, Any], Any]:
+    """A list of at most MAX_ITEMS short, non-empty texts (product names, regions, ...)."""
+
+    def check(path: str, value: Any) -> Any:
+        if not isinstance(value, list | tuple) or len(value) > MAX_ITEMS:
+            raise InvalidCommand(f"{path} must be a list of at most {MAX_ITEMS} {what}")
+        return [_text(MAX_TEXT, required=True)(path, item) for item in value]
+
+    return check
+
+
+# Field rules other shared objects reuse.
+text = _text
+date_field = _date
 
 
 CORE_FIELDS: dict[str, Callable[[str, Any], Any]] = {
@@ -132,7 +142,7 @@ CORE_FIELDS: dict[str, Callable[[str, Any], Any]] = {
     "expected_amount": _money,
     "target_close_date": _date,
     "next_steps": _text(MAX_LONG_TEXT),
-    "products": _products,
+    "products": text_list("product names"),
 }
 
 CORE_DEFAULTS: dict[str, Any] = {

@@ -154,7 +154,12 @@ def test_revoking_an_unknown_or_revoked_token_is_refused(user: User) -> None:
 
 ALLOWED = {
     Role.ADMIN: set(Capability) - {Capability.MANAGE_POLICY},
-    Role.PARTNER_MANAGER: {Capability.MANAGE_PARTNERSHIPS, Capability.SELL, Capability.READ},
+    Role.PARTNER_MANAGER: {
+        Capability.MANAGE_PARTNERSHIPS,
+        Capability.MANAGE_FUNDS,
+        Capability.SELL,
+        Capability.READ,
+    },
     Role.SALES: {Capability.SELL, Capability.READ},
     Role.SECURITY_ADMIN: {Capability.READ, Capability.MANAGE_POLICY, Capability.READ_POLICY},
     Role.AUDITOR: {Capability.READ, Capability.READ_POLICY},

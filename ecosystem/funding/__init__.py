@@ -1,0 +1,1 @@
+"""Co-funding plans: market development funds and co-investment from several budgets."""

@@ -1,0 +1,153 @@
+"""Co-funding plan services: commit funds, add activities, request, approve, claim and pay."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+
+from ecosystem.actors import Capability, Principal
+from ecosystem.funding.domainmodel import CoFundingPlan
+from ecosystem.service import Idempotency, Written
+from ecosystem.shared_services import SharedObjectCommands
+
+PlanAct = Callable[[CoFundingPlan], None]
+
+
+class FundingCommands(SharedObjectCommands):
+    def create_funding_plan(
+        self, principal: Principal, currency: str, fields: dict[str, Any],
+        idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        principal.require(Capability.MANAGE_FUNDS)
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            plan = CoFundingPlan.create(principal.party_id, currency, fields, principal.actor)
+            return [plan], Written(plan.id, plan.version)
+
+        return self.execute(attempt, idempotency)
+
+    def funding_plan(
+        self, principal: Principal, plan_id: UUID, version: int | None = None
+    ) -> CoFundingPlan:
+        return self.shared(CoFundingPlan, principal, plan_id, version)
+
+    def funding_plans_for(self, principal: Principal) -> list[CoFundingPlan]:
+        return self.shared_for(CoFundingPlan, principal, "Created")
+
+    def change_plan(
+        self, principal: Principal, plan_id: UUID, act: PlanAct, expected_version: int | None,
+        idempotency: Idempotency | None, capability: Capability = Capability.MANAGE_FUNDS,
+    ) -> Written:  # fmt: skip
+        """Run one plan command; money decisions need a funds manager, requests a seller."""
+        return self.change_shared(
+            CoFundingPlan, principal, plan_id, expected_version, act, idempotency, capability
+        )
+
+    def update_funding_plan(
+        self, principal: Principal, plan_id: UUID, changes: dict[str, Any],
+        expected_version: int | None,
+    ) -> Written:  # fmt: skip
+        act: PlanAct = lambda p: p.update_details(changes, principal.actor)  # noqa: E731
+        return self.change_plan(principal, plan_id, act, expected_version, None)
+
+    def commit_funds(
+        self, principal: Principal, plan_id: UUID, amount: Any,
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act: PlanAct = lambda p: p.commit_funds(amount, principal.actor)  # noqa: E731
+        return self.change_plan(principal, plan_id, act, expected_version, idempotency)
+
+    def add_activity(
+        self, principal: Principal, plan_id: UUID, kind: str, name: str, budget: Any,
+        shares: dict[UUID, Any], expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        activity_id = uuid4()
+        act: PlanAct = lambda p: p.add_activity(  # noqa: E731
+            activity_id, kind, name, budget, shares, principal.actor
+        )
+        written = self.change_plan(principal, plan_id, act, expected_version, idempotency)
+        return _with(written, activity_id=activity_id)
+
+    def request_funds(
+        self, principal: Principal, plan_id: UUID, activity_id: UUID, amount: Any,
+        description: str, expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        request_id = uuid4()
+        act: PlanAct = lambda p: p.request_funds(  # noqa: E731
+            request_id, activity_id, amount, description, principal.actor
+        )
+        written = self.change_plan(
+            principal, plan_id, act, expected_version, idempotency, Capability.SELL
+        )
+        return _with(written, request_id=request_id)
+
+    def approve_request(
+        self, principal: Principal, plan_id: UUID, request_id: UUID,
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act: PlanAct = lambda p: p.approve(request_id, principal.actor)  # noqa: E731
+        return self.change_plan(principal, plan_id, act, expected_version, idempotency)
+
+    def reject_request(
+        self, principal: Principal, plan_id: UUID, request_id: UUID, reason: str,
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act: PlanAct = lambda p: p.reject(request_id, reason, principal.actor)  # noqa: E731
+        return self.change_plan(principal, plan_id, act, expected_version, idempotency)
+
+    def ask_for_information(
+        self, principal: Principal, plan_id: UUID, request_id: UUID, reason: str,
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act: PlanAct = lambda p: p.ask_for_information(request_id, reason, principal.actor)  # noqa: E731
+        return self.change_plan(principal, plan_id, act, expected_version, idempotency)
+
+    def provide_information(
+        self, principal: Principal, plan_id: UUID, request_id: UUID, reply: str,
+        amount: Any = None, expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        act: PlanAct = lambda p: p.provide_information(  # noqa: E731
+            request_id, reply, amount, principal.actor
+        )
+        return self.change_plan(
+            principal, plan_id, act, expected_version, idempotency, Capability.SELL
+        )
+
+    def claim_funds(
+        self, principal: Principal, plan_id: UUID, request_id: UUID, amount: Any,
+        proofs: list[dict[str, str]], expected_version: int | None = None,
+        idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        claim_id = uuid4()
+        act: PlanAct = lambda p: p.claim(  # noqa: E731
+            request_id, claim_id, amount, proofs, principal.actor
+        )
+        written = self.change_plan(
+            principal, plan_id, act, expected_version, idempotency, Capability.SELL
+        )
+        return _with(written, claim_id=claim_id)
+
+    def record_payout(
+        self, principal: Principal, plan_id: UUID, claim_id: UUID, amount: Any, reference: str,
+        expected_version: int | None = None, idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
+        payout_id = uuid4()
+        act: PlanAct = lambda p: p.pay(  # noqa: E731
+            claim_id, payout_id, amount, reference, principal.actor
+        )
+        written = self.change_plan(principal, plan_id, act, expected_version, idempotency)
+        return _with(written, payout_id=payout_id)
+
+
+def _with(written: Written, **ids: UUID) -> Written:
+    """The written result, naming the id of what was added (not on a replayed retry)."""
+    if written.replayed:
+        return written
+    return Written(written.object_id, written.version, {k: v for k, v in ids.items()},
+                   written.replayed, written.position)  # fmt: skip

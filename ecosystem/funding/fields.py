@@ -1,0 +1,38 @@
+"""The fields of a co-funding plan, by path, with the checks each value must pass."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ecosystem.opportunities.fields import MAX_LONG_TEXT, MAX_TEXT, date_field, text
+
+PLAN_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "name": text(MAX_TEXT, required=True),
+    "objective": text(MAX_LONG_TEXT),
+    "period_start": date_field,
+    "period_end": date_field,
+}
+
+PLAN_DEFAULTS: dict[str, Any] = {"objective": "", "period_start": None, "period_end": None}
+
+# A funder's internal budget notes are its own: counterpart fields, private by default.
+COUNTERPART_FIELDS: dict[str, Callable[[str, Any], Any]] = {
+    "crm_reference": text(MAX_TEXT),
+    "budget_notes": text(MAX_LONG_TEXT),
+}
+
+# The leaves a sharing rule can name on a plan. Money leaves are of the party they concern:
+# `commitments` of each funder, `requests` and `claims` of the plan owner.
+PLAN_LEAVES: tuple[str, ...] = (
+    *PLAN_FIELDS,
+    "currency",
+    "participants",
+    "commitments",
+    "activities",
+    "requests",
+    "claims",
+    "payouts",
+    "links",
+    *(f"counterparts.{name}" for name in COUNTERPART_FIELDS),
+)

@@ -1,0 +1,1 @@
+"""Joint solutions: what partners build, validate and publish together."""
