@@ -11,7 +11,15 @@ from fastapi.concurrency import run_in_threadpool
 from api import problems
 from api.bootstrap import build_network, policies_of, projection_runner, read_models_of
 from api.deps import LOG_POSITION
-from api.routers import kpis, opportunities, parties, partnerships, policies
+from api.routers import (
+    funding_plans,
+    kpis,
+    opportunities,
+    parties,
+    partnerships,
+    policies,
+    solutions,
+)
 from api.settings import Settings
 from ecosystem.network import Network
 
@@ -49,7 +57,7 @@ def create_app(settings: Settings | None = None, network: Network | None = None)
     app.state.policies = policies_of(network)
     app.state.read_models = read_models_of(network, settings)
     problems.install(app)
-    for module in (parties, partnerships, opportunities, policies, kpis):
+    for module in (parties, partnerships, opportunities, solutions, funding_plans, policies, kpis):
         app.include_router(module.router)
 
     @app.middleware("http")

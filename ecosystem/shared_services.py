@@ -33,6 +33,13 @@ class SharedObjectCommands(OpportunityCommands):
             return self.at_version(cls, object_id, version, cls.kind)
         return found
 
+    def involved_in(self, object_id: UUID) -> frozenset[UUID]:
+        """The parties involved in a deal, solution or plan now (none for an unknown id)."""
+        if not self.exists(object_id):
+            return frozenset()
+        found: Any = self.repository.get(object_id)
+        return frozenset(getattr(found, "involved_parties", ()))
+
     def shared_for(self, cls: type[S], principal: Principal, created: str) -> list[S]:
         """Every object of `cls` the caller's party is involved in, oldest first (a scan)."""
         principal.require(Capability.READ)

@@ -35,6 +35,8 @@ class PolicySource(Protocol):
 
     def sharing_policy_by_id(self, policy_id: UUID) -> SharingPolicy: ...
 
+    def involved_in(self, object_id: UUID) -> frozenset[UUID]: ...
+
     @property
     def log_position(self) -> int: ...
 
@@ -73,7 +75,7 @@ class PolicyDecisions:
         return self._masks
 
     def redaction(self) -> Redaction:
-        return Redaction(self.refresh())
+        return Redaction(self.refresh(), self._source.involved_in)
 
     def writable(self, party_id: UUID, opportunity: SharedOpportunity) -> frozenset[str]:
         """The detail fields an accepted partner was granted to write (WriteGrants)."""

@@ -14,21 +14,28 @@ from uuid import UUID
 from ecosystem.actors import Actor
 from ecosystem.opportunities.domainmodel import Outcome, SharedOpportunity
 from ecosystem.opportunities.fields import CONTACT_PARTS, CORE_FIELDS, Stage
+from ecosystem.shared_objects import SharedObject
 from ecosystem.sharing.rules import INVITED, party_viewer
 from policies.masks import MaskCompiler
 from policies.rendering import as_json, nest, quarter
+from policies.shared_views import Audience, shared_event_view, shared_view
 
 OBJECT_TYPE = "opportunity"
 _CONTACTS = "customer.contacts"
 
 
 class Redaction:
-    """Views of opportunities under one compiled snapshot of every company's policy."""
+    """Views of shared objects under one compiled snapshot of every company's policy.
 
-    def __init__(self, masks: MaskCompiler) -> None:
+    `audience` says who takes part in an object now; a link between a deal and a solution or
+    plan is shown only to the parties of the other side too (without it, links are hidden).
+    """
+
+    def __init__(self, masks: MaskCompiler, audience: Audience | None = None) -> None:
         self._masks = masks
+        self.audience = audience
 
-    def seat(self, viewer: UUID, opportunity: SharedOpportunity) -> str | None:
+    def seat(self, viewer: UUID, opportunity: Any) -> str | None:
         """How the viewer asks: as itself when it accepted, as `invited`, or not at all."""
         if opportunity.is_partner(viewer):
             return party_viewer(viewer)
@@ -36,11 +43,33 @@ class Redaction:
             return INVITED
         return None
 
-    def readable(self, viewer: UUID, seat: str, owner: UUID) -> frozenset[str] | None:
+    def readable(
+        self, viewer: UUID, seat: str, owner: UUID, object_type: str = OBJECT_TYPE
+    ) -> frozenset[str] | None:
         """The leaves of `owner`'s data the viewer may read; None means all (its own data)."""
         if owner == viewer:
             return None
-        return self._masks.mask(seat, str(owner), OBJECT_TYPE, "read")
+        return self._masks.mask(seat, str(owner), object_type, "read")
+
+    def shared_view(self, viewer: UUID, found: SharedObject) -> dict[str, Any] | None:
+        """A joint solution or co-funding plan as `viewer` may see it; None for outsiders."""
+        return shared_view(self, viewer, found, self.audience)
+
+    def shared_event_view(
+        self, viewer: UUID, found: SharedObject, event: Any
+    ) -> dict[str, Any] | None:
+        """One recorded event of a solution or plan as `viewer` may see it."""
+        return shared_event_view(self, viewer, found, event, self.audience)
+
+    def _visible_links(self, viewer: UUID, opportunity: SharedOpportunity) -> list[Any]:
+        audience = self.audience
+        if audience is None:
+            return []
+        return [
+            {"object_id": link.object_id, "kind": link.kind, "linked_by": link.linked_by,
+             "since": link.since}
+            for link in opportunity.links.values() if viewer in audience(link.object_id)
+        ]  # fmt: skip
 
     def opportunity_view(
         self, viewer: UUID, opportunity: SharedOpportunity
@@ -71,6 +100,8 @@ class Redaction:
         ]  # fmt: skip
         if notes or core.allows("notes"):
             flat["notes"] = [_note(n) for n in notes]
+        if opportunity.links and core.allows("links"):
+            flat["links"] = self._visible_links(viewer, opportunity)
         for party_id, counterpart in opportunity.counterparts.items():
             gate = _Gate(self.readable(viewer, seat, party_id))
             for name, value in counterpart.fields.items():
@@ -87,6 +118,10 @@ class Redaction:
             return None
         owner = opportunity.owner_id
         actor: Actor = event.actor
+        if type(event).__name__ in ("Linked", "Unlinked") and (
+            self.audience is None or viewer not in self.audience(event.object_id)
+        ):
+            return None
         visible: dict[str, Any] = {}
         entries = _event_entries(viewer, opportunity, event)
         for key, (leaf, data_owner, value) in entries.items():
@@ -183,6 +218,9 @@ def _event_entries(viewer: UUID, opportunity: SharedOpportunity, event: Any) -> 
             "stage": ("stage", owner, stage),
             "closing_reason": ("closing_reason", owner, event.reason),
         }
+    if name in ("Linked", "Unlinked"):
+        link = {"object_id": event.object_id, "kind": getattr(event, "kind", None)}
+        return {"links": ("links", owner, link)}
     if name == "NoteAdded":
         return {"notes": ("notes", author, {"note_id": event.note_id, "text": event.text})}
     return {"unknown": ("unknown", owner, name)}  # a leaf no mask holds: never shown

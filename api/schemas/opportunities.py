@@ -155,6 +155,13 @@ class NoteOut(BaseModel):
     written_at: str
 
 
+class LinkOut(BaseModel):
+    object_id: str
+    kind: Literal["solution", "funding_plan"]
+    linked_by: str
+    since: str
+
+
 class CounterpartOut(BaseModel):
     crm_reference: str | None = None
     forecast_amount: MoneyOut | None = None
@@ -182,6 +189,10 @@ class OpportunityPublic(BaseModel):
     participants: list[ParticipantOut] | None = None
     invitation: InvitationOut | None = None
     notes: list[NoteOut] | None = None
+    links: list[LinkOut] | None = Field(
+        None, description="Joint solutions and co-funding plans linked to the deal that you "
+        "also take part in.",
+    )  # fmt: skip
     counterparts: dict[str, CounterpartOut] | None = None
     created_at: str | None = None
     updated_at: str | None = None

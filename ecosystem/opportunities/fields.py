@@ -196,6 +196,7 @@ SHARED_LEAVES: tuple[str, ...] = (
     "next_steps",
     "products",
     "notes",
+    "links",
     *(f"counterparts.{name}" for name in COUNTERPART_FIELDS),
 )
 

@@ -16,16 +16,25 @@ from typing import Any
 from uuid import UUID
 
 from ecosystem.errors import InvalidCommand
+from ecosystem.funding.fields import PLAN_LEAVES
 from ecosystem.opportunities.fields import CORE_FIELDS, SHARED_LEAVES, leaves_of
+from ecosystem.solutions.fields import SOLUTION_LEAVES
 
 PARTNERS = "partners"
 INVITED = "invited"
 _TIER = re.compile(r"^tier:[a-z0-9][a-z0-9_-]{0,39}$")
 
 # The leaves each object type exposes to policies, and those a partner can be granted to write.
-OBJECT_LEAVES: dict[str, tuple[str, ...]] = {"opportunity": SHARED_LEAVES}
+# Only a deal's details can be granted for writing; solutions and plans are written by roles.
+OBJECT_LEAVES: dict[str, tuple[str, ...]] = {
+    "opportunity": SHARED_LEAVES,
+    "solution": SOLUTION_LEAVES,
+    "funding_plan": PLAN_LEAVES,
+}
 WRITABLE_LEAVES: dict[str, frozenset[str]] = {
     "opportunity": frozenset(leaf for path in CORE_FIELDS for leaf in leaves_of(path)),
+    "solution": frozenset(),
+    "funding_plan": frozenset(),
 }
 
 
@@ -148,12 +157,34 @@ PRESETS: dict[str, tuple[tuple[str, Effect], ...]] = {
     "standard": _preset(*_STANDARD),
     "full": _preset(*_STANDARD, "customer.*"),
 }
+_SOLUTION_SUMMARY = ("name", "summary", "lifecycle", "participants", "use_cases",
+                     "target_industries")  # fmt: skip
+_SOLUTION_STANDARD = (*_SOLUTION_SUMMARY, "listing.*", "sign_offs", "components", "links")
+_PLAN_SUMMARY = ("name", "objective", "currency", "period_start", "period_end", "participants")
+_PLAN_STANDARD = (*_PLAN_SUMMARY, "activities", "commitments", "requests", "claims", "payouts",
+                  "links")  # fmt: skip
+OBJECT_PRESETS: dict[str, dict[str, tuple[tuple[str, Effect], ...]]] = {
+    "opportunity": PRESETS,
+    "solution": {
+        "hidden": (("*", Effect.DENY),),
+        "summary": _preset(*_SOLUTION_SUMMARY),
+        "standard": _preset(*_SOLUTION_STANDARD),
+        "full": _preset(*_SOLUTION_STANDARD),
+    },
+    "funding_plan": {
+        "hidden": (("*", Effect.DENY),),
+        "summary": _preset(*_PLAN_SUMMARY),
+        "standard": _preset(*_PLAN_STANDARD),
+        "full": _preset(*_PLAN_STANDARD),
+    },
+}
 
 
 def preset_rules(preset: str, viewer: str, object_type: str) -> list[Rule]:
-    if preset not in PRESETS:
-        raise InvalidCommand(f"preset must be one of: {', '.join(PRESETS)}")
+    presets = OBJECT_PRESETS.get(object_type, PRESETS)
+    if preset not in presets:
+        raise InvalidCommand(f"preset must be one of: {', '.join(presets)}")
     return [
         checked_rule(viewer, object_type, field, Action.READ, effect)
-        for field, effect in PRESETS[preset]
+        for field, effect in presets[preset]
     ]

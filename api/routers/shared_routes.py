@@ -1,0 +1,155 @@
+"""The routes every shared object has besides its own: read, history, invitations, links and
+counterpart fields. Built once per object type, so the checks live in one place."""
+
+# No `from __future__ import annotations`: FastAPI reads each route's types at definition,
+# and the counterpart schema differs per object type.
+from typing import Any
+from uuid import UUID
+
+from fastapi import APIRouter, Response
+
+from api.deps import (
+    LOG_POSITION,
+    Caller,
+    CallerDep,
+    ExpectedVersion,
+    IdempotencyDep,
+    RequiredVersion,
+)
+from api.problems import BadRequest
+from api.routers.rendering import etag
+from api.schemas.opportunities import Reason
+from api.schemas.shared import LinkCreate, SharedEventHistory, SharedInvitation, SharedPublic
+from ecosystem.service import Written
+from ecosystem.shared_objects import SharedObject
+
+View = dict[str, Any] | Response
+OPTS: dict[str, Any] = {"response_model": SharedPublic, "response_model_exclude_unset": True}
+
+
+def shared_response(
+    caller: Caller, cls: type[SharedObject], written: Written, response: Response
+) -> View:
+    """The object as of the written version, as the caller may see it (204 once it may not)."""
+    found = caller.network.at_version(cls, written.object_id, written.version, cls.kind)
+    view = caller.redaction().shared_view(caller.principal.party_id, found)
+    if written.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers[LOG_POSITION] = str(written.position)
+    if view is None:
+        return Response(status_code=204, headers=dict(response.headers))
+    response.headers["ETag"] = etag(written.version)
+    for name, value in written.extra.items():
+        response.headers[f"Cosell-{name.replace('_', '-').title()}"] = str(value)
+    return view
+
+
+def add_shared_routes(router: APIRouter, cls: type[SharedObject], counterpart: Any) -> None:
+    """GET one, its events, invitations, links and counterpart fields, for objects of `cls`."""
+    noun = cls.kind
+
+    @router.get("/{object_id}", summary=f"Read one {noun}", **OPTS)
+    def read(object_id: UUID, caller: CallerDep, response: Response) -> View:
+        """One object as you may see it; the ETag is its version, for If-Match on changes."""
+        found = caller.network.shared(cls, caller.principal, object_id)
+        response.headers["ETag"] = etag(found.version)
+        view = caller.redaction().shared_view(caller.principal.party_id, found)
+        assert view is not None  # shared() already refused non-participants
+        return view
+
+    @router.get("/{object_id}/events", response_model=SharedEventHistory)
+    def history(object_id: UUID, caller: CallerDep) -> dict[str, Any]:
+        """The object's recorded events, oldest first, each redacted as you may see it."""
+        found = caller.network.shared(cls, caller.principal, object_id)
+        redaction = caller.redaction()
+        views = (
+            redaction.shared_event_view(caller.principal.party_id, found, e)
+            for e in caller.network.shared_history(cls, caller.principal, object_id)
+        )
+        return {"object_id": str(object_id), "events": [v for v in views if v is not None]}
+
+    @router.post("/{object_id}/invitations", **OPTS)
+    def invite(
+        object_id: UUID, body: SharedInvitation, version: ExpectedVersion, caller: CallerDep,
+        idempotency: IdempotencyDep, response: Response,
+    ) -> View:  # fmt: skip
+        """Invite an active partner with a role (owner only)."""
+        written = caller.network.invite_to(
+            cls, caller.principal, object_id, body.party_id, body.role, version, idempotency
+        )
+        return shared_response(caller, cls, written, response)
+
+    @router.post("/{object_id}/invitations/{party_id}/accept", **OPTS)
+    def accept(
+        object_id: UUID, party_id: UUID, version: ExpectedVersion, caller: CallerDep,
+        idempotency: IdempotencyDep, response: Response,
+    ) -> View:  # fmt: skip
+        """Accept your party's invitation."""
+        _check_own_party(caller.principal.party_id, party_id)
+        written = caller.network.accept_for(cls, caller.principal, object_id, version, idempotency)
+        return shared_response(caller, cls, written, response)
+
+    @router.post("/{object_id}/invitations/{party_id}/decline", **OPTS)
+    def decline(
+        object_id: UUID, party_id: UUID, version: ExpectedVersion, caller: CallerDep,
+        idempotency: IdempotencyDep, response: Response, body: Reason | None = None,
+    ) -> View:  # fmt: skip
+        """Decline your party's invitation; the object is then hidden from you."""
+        _check_own_party(caller.principal.party_id, party_id)
+        written = caller.network.decline_for(
+            cls, caller.principal, object_id, _reason(body), version, idempotency
+        )
+        return shared_response(caller, cls, written, response)
+
+    @router.post("/{object_id}/invitations/{party_id}/withdraw", **OPTS)
+    def withdraw(
+        object_id: UUID, party_id: UUID, version: ExpectedVersion, caller: CallerDep,
+        idempotency: IdempotencyDep, response: Response, body: Reason | None = None,
+    ) -> View:  # fmt: skip
+        """The owner withdraws a participant, or a participant leaves (then 204)."""
+        written = caller.network.withdraw_from(
+            cls, caller.principal, object_id, party_id, _reason(body), version, idempotency
+        )
+        return shared_response(caller, cls, written, response)
+
+    @router.post("/{object_id}/links", **OPTS)
+    def link(
+        object_id: UUID, body: LinkCreate, version: ExpectedVersion, caller: CallerDep,
+        idempotency: IdempotencyDep, response: Response,
+    ) -> View:  # fmt: skip
+        """Link a deal you take part in; both sides record the link."""
+        written = caller.network.link_opportunity(
+            cls, caller.principal, object_id, body.opportunity_id, version, idempotency
+        )
+        return shared_response(caller, cls, written, response)
+
+    @router.delete("/{object_id}/links/{opportunity_id}", **OPTS)
+    def unlink(
+        object_id: UUID, opportunity_id: UUID, version: ExpectedVersion, caller: CallerDep,
+        idempotency: IdempotencyDep, response: Response,
+    ) -> View:  # fmt: skip
+        """Remove a link (the party that made it, or the owner)."""
+        written = caller.network.unlink_opportunity(
+            cls, caller.principal, object_id, opportunity_id, version, idempotency
+        )
+        return shared_response(caller, cls, written, response)
+
+    @router.patch("/{object_id}/counterpart", **OPTS)
+    def update_counterpart(
+        object_id: UUID, body: counterpart, version: RequiredVersion, caller: CallerDep,
+        response: Response,
+    ) -> View:  # fmt: skip
+        """Change your own party's counterpart fields (private unless your policy shares them)."""
+        written = caller.network.update_shared_counterpart(
+            cls, caller.principal, object_id, body.changes(), version
+        )
+        return shared_response(caller, cls, written, response)
+
+
+def _reason(body: Reason | None) -> str:
+    return body.reason if body is not None else ""
+
+
+def _check_own_party(caller: UUID, party_id: UUID) -> None:
+    if caller != party_id:
+        raise BadRequest("you can answer only your own party's invitation")

@@ -1,0 +1,41 @@
+"""Requests and views common to joint solutions and co-funding plans."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas.common import Strict
+
+
+class SharedInvitation(Strict):
+    party_id: UUID
+    role: str = Field(description="solution: builder, integrator, reseller, cloud_provider; "
+                      "funding plan: funder, partner.")  # fmt: skip
+
+
+class LinkCreate(Strict):
+    opportunity_id: UUID = Field(description="A deal your party takes part in.")
+
+
+class SharedPublic(BaseModel):
+    """A solution or plan as the caller may see it; fields it may not see are absent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    version: int
+    owner_party_id: str
+
+
+class SharedEventHistory(BaseModel):
+    object_id: str
+    events: list[dict[str, Any]]
+
+
+class SharedPage(BaseModel):
+    items: list[SharedPublic]
+    next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
+    position: int = Field(0, description="The log position your read model reflected.")
