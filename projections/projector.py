@@ -21,9 +21,11 @@ from eventsourcing.persistence import Notification
 
 from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import SharedOpportunity
-from projections.replay import DealChanged, PolicyChanged, Replay
+from ecosystem.shared_objects import SharedObject
+from projections.replay import DealChanged, PolicyChanged, Replay, SharedChanged
 from projections.rows import rows_of
-from projections.store import Outpaced, ReadModelStore
+from projections.shared_rows import shared_index_entry, shared_rows_of
+from projections.store import Outpaced, ReadModelStore, index_version
 
 PAGE = 1000
 # Catching up, each deal is rendered once per commit: rarer commits are faster (the events
@@ -102,7 +104,7 @@ class OpportunityProjector:
         self.store = store
         self.companies = companies
         self.fault = fault
-        self.replay = Replay(network, store.position())
+        self.replay = self._new_replay()
 
     @property
     def position(self) -> int:
@@ -110,7 +112,13 @@ class OpportunityProjector:
 
     def reset(self) -> None:
         """Forget what is held and start again from the stored position."""
-        self.replay = Replay(self.network, self.store.position())
+        self.replay = self._new_replay()
+
+    def _new_replay(self) -> Replay:
+        return Replay(
+            self.network, self.store.position(),
+            versions=lambda object_id: index_version(self.store, object_id),
+        )  # fmt: skip
 
     def process(self, batch: Sequence[Notification]) -> BatchResult:
         """Apply the events after the position and write their effect; idempotent."""
@@ -131,6 +139,7 @@ class OpportunityProjector:
 
     def _process(self, start: int, pages: Iterable[Sequence[Notification]]) -> BatchResult:
         touched: dict[UUID, SharedOpportunity] = {}
+        shared: dict[UUID, SharedObject] = {}
         policy_owners: set[UUID] = set()
         for page in pages:
             for notification in page:
@@ -141,12 +150,20 @@ class OpportunityProjector:
                 change = self.replay.apply(notification)
                 if isinstance(change, DealChanged):
                     touched[change.deal.id] = change.deal
+                elif isinstance(change, SharedChanged):
+                    shared[change.found.id] = change.found
                 elif isinstance(change, PolicyChanged):
                     policy_owners.add(change.owner_id)
         end = self.replay.position
         if end == start:
             return BatchResult(start)
         self.fault("applied")
+        if policy_owners:
+            for object_id, version in self.store.deals_holding_data_of(policy_owners).items():
+                found = self.replay.deal(object_id, version)
+                if isinstance(found, SharedObject) and object_id not in shared:
+                    shared[object_id] = found
+        self._add_linked(touched, shared)
         redaction = self.replay.redaction()
         rows: list[dict[str, Any]] = []
         for deal in touched.values():
@@ -158,7 +175,7 @@ class OpportunityProjector:
             affected = self.store.deals_holding_data_of(policy_owners)
             stored = self.store.row_digests(d for d in affected if d not in touched)
             for deal_id, version in affected.items():
-                if deal_id in touched:
+                if deal_id in touched or deal_id in shared:
                     continue
                 deal = self.replay.deal(deal_id, version)
                 for party, row in rows_of(deal, redaction, self.companies).items():
@@ -168,10 +185,32 @@ class OpportunityProjector:
                         pairs.append(key)
                         reprojected += 1
         self.fault("reprojected")
+        objects = [
+            r for found in shared.values() for r in shared_rows_of(found, redaction, self.companies)
+        ]
         index = [index_entry(deal) for deal in touched.values()]
-        self.store.write(start, end, rows, [d.hex for d in touched], pairs, index, self.companies)
+        index += [shared_index_entry(found) for found in shared.values()]
+        self.store.write(
+            start, end, rows, [d.hex for d in touched], pairs, index, self.companies,
+            shared=objects, replaced_shared=[o.hex for o in shared],
+        )  # fmt: skip
         self.fault("written")
         return BatchResult(end, len(touched), len(rows), reprojected)
+
+    def _add_linked(
+        self, touched: dict[UUID, SharedOpportunity], shared: dict[UUID, SharedObject]
+    ) -> None:
+        """Who sees a link depends on both sides: when one side changes, render the other."""
+        for deal in list(touched.values()):
+            for object_id in deal.links:
+                found = self.replay.at_position(object_id)
+                if found is not None:
+                    shared.setdefault(object_id, found)
+        for found in list(shared.values()):
+            for deal_id in found.links:
+                linked = self.replay.at_position(deal_id)
+                if linked is not None:
+                    touched.setdefault(deal_id, linked)
 
     def _check_continues(self, position: int, first: int) -> None:
         if first > position + 1:  # ids of rolled-back writes leave real holes; missed ones not

@@ -17,6 +17,7 @@ from ecosystem.network import Network
 from projections.projector import index_entry
 from projections.replay import Replay
 from projections.rows import digest_of, rows_of
+from projections.shared_rows import shared_index_entry, shared_rows_of
 from projections.store import Outpaced, ReadModelStore
 
 Progress = Callable[[int, int], None]  # (position reached, target position)
@@ -30,17 +31,29 @@ class Rebuilt:
     digest: str
 
 
-def replayed_rows(
-    replay: Replay, companies: frozenset[UUID] | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Every row (of `companies`) and every deal-index entry, as of the replay's position."""
+Rows = list[dict[str, Any]]
+
+
+def replayed_rows(replay: Replay, companies: frozenset[UUID] | None) -> tuple[Rows, Rows, Rows]:
+    """Every deal row and solution or plan row (of `companies`) and every index entry, as of
+    the replay's position."""
     redaction = replay.redaction()
-    rows: list[dict[str, Any]] = []
-    index: list[dict[str, Any]] = []
+    rows: Rows = []
+    shared: Rows = []
+    index: Rows = []
     for deal in replay.deals():
         rows.extend(rows_of(deal, redaction, companies).values())
         index.append(index_entry(deal))
-    return rows, index
+    for found in replay.shared_objects():
+        shared.extend(shared_rows_of(found, redaction, companies))
+        index.append(shared_index_entry(found))
+    return rows, shared, index
+
+
+def _digest(rows: Rows, shared: Rows) -> str:
+    triples = [(r["party_id"], r["opportunity_id"], r["digest"]) for r in rows]
+    triples += [(r["party_id"], r["object_id"], r["digest"]) for r in shared]
+    return digest_of(triples)
 
 
 def replay_to(network: Network, replay: Replay, target: int, progress: Progress) -> None:
@@ -66,13 +79,12 @@ def rebuild(
         current = store.position()
         target = current if companies is not None else max(current, network.log_position)
         replay_to(network, replay, target, progress)
-        rows, index = replayed_rows(replay, companies)
+        rows, shared, index = replayed_rows(replay, companies)
         try:
-            store.replace_all(rows, index, replay.position, companies)
+            store.replace_all(rows, index, replay.position, companies, shared)
         except Outpaced:
             continue  # a runner moved on meanwhile: replay the rest and try again
-        digest = digest_of((r["party_id"], r["opportunity_id"], r["digest"]) for r in rows)
-        return Rebuilt(replay.position, len(rows), digest)
+        return Rebuilt(replay.position, len(rows) + len(shared), _digest(rows, shared))
     raise RuntimeError("the read models kept moving; stop the runners and rebuild again")
 
 
@@ -82,5 +94,5 @@ def replayed_digest(
     """The digest (and row count) a clean rebuild at `position` would have; writes nothing."""
     replay = Replay(network, 0, keep_all=True)
     replay_to(network, replay, position, lambda done, total: None)
-    rows, _ = replayed_rows(replay, companies)
-    return digest_of((r["party_id"], r["opportunity_id"], r["digest"]) for r in rows), len(rows)
+    rows, shared, _ = replayed_rows(replay, companies)
+    return _digest(rows, shared), len(rows) + len(shared)

@@ -8,7 +8,7 @@ exactly that state, so an incremental projection and a rebuild compute rows the 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -16,13 +16,17 @@ from uuid import UUID
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
+from ecosystem.funding.domainmodel import CoFundingPlan
 from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import SharedOpportunity
+from ecosystem.shared_objects import SharedObject
 from ecosystem.sharing.domainmodel import SharingPolicy
+from ecosystem.solutions.domainmodel import JointSolution
 from policies import MaskCompiler, Redaction
 from policies.table import default_rows, policy_rows
 
 OPPORTUNITY_TOPIC = get_topic(SharedOpportunity) + "."
+SHARED_TOPICS = (get_topic(JointSolution) + ".", get_topic(CoFundingPlan) + ".")
 POLICY_TOPIC = get_topic(SharingPolicy) + "."
 PAGE = 500
 
@@ -33,24 +37,35 @@ class DealChanged:
 
 
 @dataclass(frozen=True)
+class SharedChanged:
+    """A joint solution or co-funding plan changed."""
+
+    found: SharedObject
+
+
+@dataclass(frozen=True)
 class PolicyChanged:
     owner_id: UUID
 
 
-Change = DealChanged | PolicyChanged | None
+Change = DealChanged | SharedChanged | PolicyChanged | None
+Versions = Callable[[UUID], int | None]  # an object's version as of where the replay started
 
 
 class Replay:
     """Deals (an LRU of them, or all when `keep_all`) and every policy, as of `position`."""
 
     def __init__(
-        self, network: Network, position: int = 0, keep_all: bool = False, cache: int = 20_000
-    ) -> None:
+        self, network: Network, position: int = 0, keep_all: bool = False, cache: int = 20_000,
+        versions: Versions = lambda object_id: None,
+    ) -> None:  # fmt: skip
         self._network = network
         self.position = position
+        self._started_at = versions
+        self._versions: dict[UUID, int] = {}  # of every object an applied event changed
         self._keep_all = keep_all
         self._cache_size = cache
-        self._deals: OrderedDict[UUID, SharedOpportunity] = OrderedDict()
+        self._deals: OrderedDict[UUID, Any] = OrderedDict()  # deals, solutions and plans
         self._policies: dict[UUID, SharingPolicy] = {}
         self._redaction: Redaction | None = None
         self._load_policies(position)
@@ -82,23 +97,42 @@ class Replay:
         if topic.startswith(OPPORTUNITY_TOPIC):
             event = self._network.mapper.to_domain_event(notification)
             return DealChanged(self._advance_deal(event))
+        if topic.startswith(SHARED_TOPICS):
+            event = self._network.mapper.to_domain_event(notification)
+            return SharedChanged(self._advance_deal(event))
         if topic.startswith(POLICY_TOPIC):
             event = self._network.mapper.to_domain_event(notification)
             return PolicyChanged(self._advance_policy(event).owner_id)
         return None
 
-    def deal(self, deal_id: UUID, version: int) -> SharedOpportunity:
-        """The deal at `version` (its version as of this position)."""
+    def deal(self, deal_id: UUID, version: int) -> Any:
+        """The deal (or solution, or plan) at `version` (its version as of this position)."""
         cached = self._deals.get(deal_id)
         if cached is not None and cached.version == version:
             return cached
-        loaded: SharedOpportunity = self._network.repository.get(deal_id, version=version)
+        loaded: Any = self._network.repository.get(deal_id, version=version)
         self._remember(loaded)
         return loaded
 
     def deals(self) -> Iterator[SharedOpportunity]:
         """Every deal held (all of them when built with `keep_all`)."""
-        return iter(list(self._deals.values()))
+        return (d for d in list(self._deals.values()) if isinstance(d, SharedOpportunity))
+
+    def shared_objects(self) -> Iterator[SharedObject]:
+        """Every solution and plan held (all of them when built with `keep_all`)."""
+        return (o for o in list(self._deals.values()) if isinstance(o, SharedObject))
+
+    def at_position(self, object_id: UUID) -> Any | None:
+        """A deal, solution or plan as of this position; None if it did not exist yet."""
+        version = self._versions.get(object_id) or self._started_at(object_id)
+        if version is None:
+            return None
+        return self.deal(object_id, version)
+
+    def involved_in(self, object_id: UUID) -> frozenset[UUID]:
+        """Who took part in an object as of this position (the audience of links to it)."""
+        found = self.at_position(object_id)
+        return frozenset(found.involved_parties) if found is not None else frozenset()
 
     def redaction(self) -> Redaction:
         """The one redaction function under the policies in force at this position."""
@@ -107,11 +141,12 @@ class Replay:
             for policy in self._policies.values():
                 more_p, more_g = policy_rows(policy)
                 p_rows, g_rows = p_rows + more_p, g_rows + more_g
-            self._redaction = Redaction(MaskCompiler(p_rows, g_rows))
+            self._redaction = Redaction(MaskCompiler(p_rows, g_rows), self.involved_in)
         return self._redaction
 
-    def _advance_deal(self, event: Any) -> SharedOpportunity:
-        deal: SharedOpportunity = self._advanced(self._deals.get(event.originator_id), event)
+    def _advance_deal(self, event: Any) -> Any:
+        deal = self._advanced(self._deals.get(event.originator_id), event)
+        self._versions[deal.id] = deal.version
         self._remember(deal)
         return deal
 
@@ -130,7 +165,7 @@ class Replay:
             return event.mutate(held)
         return self._network.repository.get(event.originator_id, version=version)
 
-    def _remember(self, deal: SharedOpportunity) -> None:
+    def _remember(self, deal: Any) -> None:
         self._deals[deal.id] = deal
         self._deals.move_to_end(deal.id)
         if not self._keep_all and len(self._deals) > self._cache_size:

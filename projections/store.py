@@ -64,8 +64,26 @@ opportunity_rows = Table(
     Index("cosell_read_opportunities_deal", "opportunity_id"),
     Index("cosell_read_opportunities_updated", "party_id", "updated_at", "opportunity_id"),
 )
+# Joint solutions and co-funding plans: one row per involved party and object.
+shared_rows = Table(
+    "cosell_read_shared",
+    metadata,
+    Column("party_id", String(32), primary_key=True),
+    Column("object_id", String(32), primary_key=True),
+    Column("object_type", String(16), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("relation", String(8), nullable=False),
+    Column("owner_party_id", String(32), nullable=False),
+    Column("name_key", Text, nullable=False),
+    Column("updated_at", String(32), nullable=False),
+    Column("view", Text, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Index("cosell_read_shared_object", "object_id"),
+    Index("cosell_read_shared_party", "party_id", "object_type", "updated_at"),
+)
 # Bookkeeping, not anyone's read model: which parties' data each deal holds (whose policy
-# changes re-project it) and the deal's version as of the tracking position.
+# changes re-project it) and the deal's version as of the tracking position. Solutions and
+# plans have their entries here too (the column keeps its first name).
 deal_index = Table(
     "cosell_read_deal_index",
     metadata,
@@ -118,11 +136,21 @@ class ReadModelStore(SQLAlchemyTrackingRecorder):
         replaced_pairs: Iterable[tuple[str, str]],
         index: Sequence[dict[str, Any]],
         companies: frozenset[UUID] | None = None,
+        shared: Sequence[dict[str, Any]] = (),
+        replaced_shared: Iterable[str] = (),
     ) -> None:
         """Move from `start` to `end`: replace these deals' rows (or just these (party, deal)
-        rows) with `rows`, and their index entries, in one transaction with the position."""
+        rows) with `rows`, these solutions' and plans' rows with `shared`, and their index
+        entries, in one transaction with the position."""
         with self.transaction(commit=True) as session:
             self._lock(session, expected=start)
+            for chunk in _chunks(list(replaced_shared)):
+                where: Any = shared_rows.c.object_id.in_(chunk)
+                if companies is not None:
+                    where = and_(where, shared_rows.c.party_id.in_([c.hex for c in companies]))
+                session.execute(delete(shared_rows).where(where))
+            if shared:
+                session.execute(insert(shared_rows), list(shared))
             table = opportunity_rows
             deals = list(replaced_deals)
             for chunk in _chunks(deals):
@@ -151,6 +179,7 @@ class ReadModelStore(SQLAlchemyTrackingRecorder):
         index: Sequence[dict[str, Any]],
         position: int,
         companies: frozenset[UUID] | None,
+        shared: Sequence[dict[str, Any]] = (),
     ) -> None:
         """A rebuild's result: every row (of `companies`) as of `position`.
 
@@ -172,6 +201,12 @@ class ReadModelStore(SQLAlchemyTrackingRecorder):
             )
             for chunk in _chunks(list(rows)):
                 session.execute(insert(opportunity_rows), chunk)
+            by_party = shared_rows.c.party_id.in_([c.hex for c in companies]) if companies else None
+            session.execute(
+                delete(shared_rows) if by_party is None else delete(shared_rows).where(by_party)
+            )
+            for chunk in _chunks(list(shared)):
+                session.execute(insert(shared_rows), chunk)
             if companies is None:
                 session.execute(delete(deal_index))
                 for chunk in _chunks(list(index)):
@@ -224,16 +259,19 @@ class ReadModelStore(SQLAlchemyTrackingRecorder):
 
     def digest(self, companies: frozenset[UUID] | None = None) -> tuple[int, str, int]:
         """(position, digest, row count) of the read models (of `companies`), read together."""
-        t = opportunity_rows
+        t, o = opportunity_rows, shared_rows
         query = select(t.c.party_id, t.c.opportunity_id, t.c.digest)
+        objects = select(o.c.party_id, o.c.object_id, o.c.digest)
         if companies is not None:
             query = query.where(t.c.party_id.in_([c.hex for c in companies]))
+            objects = objects.where(o.c.party_id.in_([c.hex for c in companies]))
         with self.transaction(commit=False) as session:
             mine = self.tracking_table.c.application_name == self.name
             position = session.execute(
                 select(self.tracking_table.c.notification_id).where(mine)
             ).scalar_one()
             found = [(p, d, g) for p, d, g in session.execute(query)]
+            found += [(p, d, g) for p, d, g in session.execute(objects)]
         return int(position), digest_of(found), len(found)
 
     def views_of(self, party: UUID) -> list[str]:
@@ -242,6 +280,26 @@ class ReadModelStore(SQLAlchemyTrackingRecorder):
         with self.transaction(commit=False) as session:
             query = select(t.c.view).where(t.c.party_id == party.hex)
             return [str(view) for (view,) in session.execute(query)]
+
+
+def shared_views_of(store: ReadModelStore, party: UUID, object_type: str) -> list[str]:
+    """The party's views (JSON text) of its solutions or plans, newest change first."""
+    t = shared_rows
+    query = (
+        select(t.c.view)
+        .where(t.c.party_id == party.hex, t.c.object_type == object_type)
+        .order_by(t.c.updated_at.desc(), t.c.object_id)
+    )
+    with store.transaction(commit=False) as session:
+        return [str(view) for (view,) in session.execute(query)]
+
+
+def index_version(store: ReadModelStore, object_id: UUID) -> int | None:
+    """An object's version as of the read models' position (None if not projected yet)."""
+    query = select(deal_index.c.version).where(deal_index.c.opportunity_id == object_id.hex)
+    with store.transaction(commit=False) as session:
+        found = session.execute(query).scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 def _chunks(items: list[Any]) -> list[list[Any]]:

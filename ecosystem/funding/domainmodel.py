@@ -145,6 +145,8 @@ class CoFundingPlan(PlanLedger, SharedObject):
     ) -> None:
         """A funder adds a campaign, event or enablement, its budget and who pays what share."""
         self._check_funder(actor, "add activities")
+        if activity_id in self.activities:
+            raise InvalidCommand(f"the plan already has an activity {activity_id}")
         kind = parsed(ActivityKind, kind)
         name = text(MAX_TEXT, required=True)("name", name)
         total = positive(budget, self.currency, "an activity's budget").amount
@@ -170,6 +172,8 @@ class CoFundingPlan(PlanLedger, SharedObject):
         self, request_id: UUID, activity_id: UUID, amount: Any, description: Any, actor: Actor
     ) -> None:
         self.check_partner(actor, "request funds")
+        if request_id in self.requests:
+            raise InvalidCommand(f"the plan already has a fund request {request_id}")
         activity = self._activity(activity_id)
         asked = positive(amount, self.currency, "a request").amount
         self._check_budget(activity, asked)
@@ -297,6 +301,8 @@ class CoFundingPlan(PlanLedger, SharedObject):
             raise InvalidCommand(
                 f"the request is {request.status}; only approved funds are claimed"
             )
+        if claim_id in self.claims:
+            raise InvalidCommand(f"the plan already has a claim {claim_id}")
         asked = positive(amount, self.currency, "a claim").amount
         left = request.amount - self.claimed_of(request_id)
         if asked > left:
@@ -327,6 +333,8 @@ class CoFundingPlan(PlanLedger, SharedObject):
         if claim is None:
             raise InvalidCommand(f"the plan has no claim {claim_id}")
         self._request_of_funder(claim.request_id, actor, "pay claims against it")
+        if payout_id in self.payouts:
+            raise InvalidCommand(f"the plan already has a payout {payout_id}")
         paid = positive(amount, self.currency, "a payout").amount
         left = claim.amount - self.paid_of(claim_id)
         if paid > left:

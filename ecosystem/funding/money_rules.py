@@ -57,7 +57,8 @@ def checked_shares(shares: Any, funders: set[UUID]) -> dict[UUID, Decimal]:
 
 
 def split(amount: Money, shares: dict[UUID, Decimal]) -> dict[UUID, Decimal]:
-    """Each funder's portion of `amount`; the portions add up to `amount` exactly."""
+    """Each funder's portion of `amount`; the portions add up to `amount` exactly. A funder
+    whose share rounds to nothing has no portion (and no say on the request)."""
     unit = Decimal(1).scaleb(-MINOR_UNITS[amount.currency])
     portions = {
         party: (amount.amount * share / HUNDRED).quantize(unit, rounding=ROUND_DOWN)
@@ -70,7 +71,7 @@ def split(amount: Money, shares: dict[UUID, Decimal]) -> dict[UUID, Decimal]:
         portions[order[i % len(order)]] += unit
         left -= unit
         i += 1
-    return portions
+    return {party: portion for party, portion in portions.items() if portion > 0}
 
 
 def checked_proofs(proofs: Any) -> list[dict[str, str]]:

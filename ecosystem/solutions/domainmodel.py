@@ -162,13 +162,15 @@ class JointSolution(SharedObject):
         """Move along the lifecycle (owner only); Validated needs every builder's sign-off."""
         self.check_owner(actor, "move the solution along its lifecycle")
         to = parsed(Lifecycle, to)
+        self._check_live(f"move it to {to}")
         if to is not Lifecycle.RETIRED and to not in MOVES[self.lifecycle]:
-            allowed = ", ".join((*MOVES[self.lifecycle], Lifecycle.RETIRED)) or "nothing"
+            allowed = ", ".join((*MOVES[self.lifecycle], Lifecycle.RETIRED))
             raise InvalidCommand(
                 f"a solution in {self.lifecycle} can move to: {allowed}; not to {to}"
             )
-        self._check_live(f"move it to {to}")
         if to is Lifecycle.VALIDATED:
+            if not self.builders():
+                raise InvalidCommand("a solution is Validated only when it has a builder")
             missing = [b for b in self.builders() if b not in self.sign_offs]
             if missing:
                 raise InvalidCommand(
@@ -190,6 +192,8 @@ class JointSolution(SharedObject):
     def add_component(self, component_id: UUID, values: dict[str, Any], actor: Actor) -> None:
         self.check_partner(actor, "contribute components")
         self._check_live("add components")
+        if component_id in self.components:
+            raise InvalidCommand(f"the solution already has a component {component_id}")
         values = checked(COMPONENT_FIELDS, values)
         if "name" not in values:
             raise InvalidCommand("a component needs a name")
@@ -207,6 +211,7 @@ class JointSolution(SharedObject):
         self.components[component_id] = Component(component_id, actor.party_id, name, description)
 
     def remove_component(self, component_id: UUID, actor: Actor) -> None:
+        self._check_live("remove components")
         component = self.components.get(component_id)
         if component is None:
             raise InvalidCommand(f"the solution has no component {component_id}")
@@ -221,6 +226,7 @@ class JointSolution(SharedObject):
     # --- links and counterparts -------------------------------------------------------------
 
     def link_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
+        self._check_live("link opportunities")
         self.check_link(opportunity_id, actor)
         self._opportunity_linked(opportunity_id=opportunity_id, actor=actor)
 
@@ -231,6 +237,7 @@ class JointSolution(SharedObject):
         self._record_link(opportunity_id, actor.party_id, timestamp)
 
     def unlink_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
+        self._check_live("unlink opportunities")
         self.check_unlink(opportunity_id, actor)
         self._opportunity_unlinked(opportunity_id=opportunity_id, actor=actor)
 
@@ -239,6 +246,7 @@ class JointSolution(SharedObject):
         del self.links[opportunity_id]
 
     def update_counterpart(self, changes: dict[str, Any], actor: Actor) -> None:
+        self._check_live("change counterpart fields")
         changed = self.changed_counterpart(checked(COUNTERPART_FIELDS, changes), actor)
         if changed:
             self._counterpart_updated(changes=changed, actor=actor)

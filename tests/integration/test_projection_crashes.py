@@ -239,7 +239,7 @@ class CleanRebuild:
         if position not in self.digests:
             assert position >= self.replay.position
             replay_to(self.network, self.replay, position, lambda done, total: None)
-            rows, _ = replayed_rows(self.replay, None)
+            rows, _, _ = replayed_rows(self.replay, None)
             triples = ((r["party_id"], r["opportunity_id"], r["digest"]) for r in rows)
             self.digests[position] = (digest_of(triples), len(rows))
         return self.digests[position]
