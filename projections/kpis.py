@@ -18,7 +18,7 @@ from uuid import UUID
 
 from ecosystem.opportunities.fields import OPEN_STAGES, Stage
 
-SECTIONS = ("pipeline", "partners", "win_rate", "stages", "invitations", "inactive")
+SECTIONS = ("pipeline", "partners", "win_rate", "stages", "invitations", "inactive", "funding")
 DAY = Decimal(86_400)
 
 

@@ -13,9 +13,10 @@ from typing import Any
 from uuid import UUID
 
 from ecosystem.network import Network
+from projections.funding_kpis import funding_kpis
 from projections.kpis import company_kpis
 from projections.queries import OpportunityQuery, list_opportunities
-from projections.store import ReadModelStore
+from projections.store import ReadModelStore, shared_views_of
 
 
 class ReadModelBehind(Exception):
@@ -67,9 +68,17 @@ class ReadModels:
         """The party's KPI report: every section, and the position and time it is as of."""
         position = self.reach(needed)
         views = [json.loads(text) for text in self.store.views_of(party)]
+        plans = [json.loads(text) for text in shared_views_of(self.store, party, "funding_plan")]
         return {
             "party_id": str(party),
             "position": position,
             "computed_at": now.isoformat(),
             **company_kpis(party, views, now, inactive_days),
+            "funding": funding_kpis(str(party), plans, views),
         }
+
+    def shared(self, party: UUID, object_type: str, needed: int = 0) -> tuple[list[Any], int]:
+        """(views, position) of the party's solutions or plans, newest change first."""
+        position = self.reach(needed)
+        texts = shared_views_of(self.store, party, object_type)
+        return [json.loads(text) for text in texts], position

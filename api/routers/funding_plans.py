@@ -7,7 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import CallerDep, ExpectedVersion, IdempotencyDep, RequiredVersion
+from api.deps import (
+    READ_POSITION,
+    CallerDep,
+    ExpectedVersion,
+    IdempotencyDep,
+    MinPosition,
+    ReadModelsDep,
+    RequiredVersion,
+)
 from api.routers.shared_routes import OPTS, View, add_shared_routes, shared_response
 from api.schemas.funding import (
     ActivityCreate,
@@ -22,6 +30,7 @@ from api.schemas.funding import (
     PlanUpdate,
 )
 from api.schemas.shared import SharedPage
+from ecosystem.actors import Capability
 from ecosystem.funding.domainmodel import CoFundingPlan
 
 router = APIRouter(prefix="/v1/funding-plans", tags=["funding plans"])
@@ -41,14 +50,16 @@ def create(
 
 
 @router.get("", response_model=SharedPage, response_model_exclude_unset=True)
-def list_plans(caller: CallerDep) -> dict[str, Any]:
-    """The co-funding plans your party is invited to or takes part in, newest change first."""
-    redaction = caller.redaction()
-    party = caller.principal.party_id
-    plans = caller.network.funding_plans_for(caller.principal)
-    views = [redaction.shared_view(party, p) for p in plans]
-    items = sorted((v for v in views if v), key=lambda v: v.get("updated_at", ""), reverse=True)
-    return {"items": items, "next_cursor": None, "position": caller.network.log_position}
+def list_plans(
+    caller: CallerDep, read_models: ReadModelsDep, asked: MinPosition, response: Response
+) -> dict[str, Any]:
+    """The co-funding plans your party is invited to or takes part in, from its read model."""
+    caller.principal.require(Capability.READ)
+    items, position = read_models.shared(
+        caller.principal.party_id, "funding_plan", caller.needed_position(asked)
+    )
+    response.headers[READ_POSITION] = str(position)
+    return {"items": items, "next_cursor": None, "position": position}
 
 
 @router.patch("/{plan_id}", **OPTS)

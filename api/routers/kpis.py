@@ -12,7 +12,9 @@ from api.schemas.kpis import KpiReport, KpiSection
 from ecosystem.actors import Capability
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
-Section = Literal["pipeline", "partners", "win_rate", "stages", "invitations", "inactive"]
+Section = Literal[
+    "pipeline", "partners", "win_rate", "stages", "invitations", "inactive", "funding"
+]
 InactiveDays = Annotated[
     int, Query(ge=1, le=3650, description="`inactive`: open deals unchanged for this many days.")
 ]
@@ -37,7 +39,8 @@ def all_kpis(
     response: Response,
     inactive_days: InactiveDays = 30,
 ) -> dict[str, Any]:
-    """Every KPI of your company: pipeline, partners, win rate, stages, invitations, inactive."""
+    """Every KPI of your company: pipeline, partners, win rate, stages, invitations, inactive,
+    and return on funds per co-funding plan."""
     return _report(caller, read_models, asked, inactive_days, response)
 
 

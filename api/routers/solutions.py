@@ -7,7 +7,15 @@ from uuid import UUID
 
 from fastapi import APIRouter, Response, status
 
-from api.deps import CallerDep, ExpectedVersion, IdempotencyDep, RequiredVersion
+from api.deps import (
+    READ_POSITION,
+    CallerDep,
+    ExpectedVersion,
+    IdempotencyDep,
+    MinPosition,
+    ReadModelsDep,
+    RequiredVersion,
+)
 from api.routers.shared_routes import OPTS, View, add_shared_routes, shared_response
 from api.schemas.shared import SharedPage
 from api.schemas.solutions import (
@@ -17,6 +25,7 @@ from api.schemas.solutions import (
     SolutionCreate,
     SolutionUpdate,
 )
+from ecosystem.actors import Capability
 from ecosystem.solutions.domainmodel import JointSolution
 
 router = APIRouter(prefix="/v1/solutions", tags=["solutions"])
@@ -35,15 +44,16 @@ def propose(
 
 
 @router.get("", response_model=SharedPage, response_model_exclude_unset=True)
-def list_solutions(caller: CallerDep) -> dict[str, Any]:
-    """The joint solutions your party is invited to or takes part in, newest change first."""
-    redaction = caller.redaction()
-    party = caller.principal.party_id
-    views = [
-        redaction.shared_view(party, s) for s in caller.network.solutions_for(caller.principal)
-    ]
-    items = sorted((v for v in views if v), key=lambda v: v.get("updated_at", ""), reverse=True)
-    return {"items": items, "next_cursor": None, "position": caller.network.log_position}
+def list_solutions(
+    caller: CallerDep, read_models: ReadModelsDep, asked: MinPosition, response: Response
+) -> dict[str, Any]:
+    """The joint solutions your party is invited to or takes part in, from its read model."""
+    caller.principal.require(Capability.READ)
+    items, position = read_models.shared(
+        caller.principal.party_id, "solution", caller.needed_position(asked)
+    )
+    response.headers[READ_POSITION] = str(position)
+    return {"items": items, "next_cursor": None, "position": position}
 
 
 @router.patch("/{solution_id}", **OPTS)

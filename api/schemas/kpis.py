@@ -77,6 +77,28 @@ class KpiHeader(BaseModel):
     computed_at: str
 
 
+class PlanFigures(BaseModel):
+    plan_id: str
+    name: str | None = None
+    currency: str | None = None
+    committed: str = Field(description="Committed by every funder whose commitment you see.")
+    committed_by_you: str
+    requested: str
+    approved: str
+    claimed: str
+    paid: str
+    influenced_open_count: int
+    influenced_pipeline: list[Amount] = Field(
+        description="Open deals linked to the plan that you take part in, per currency."
+    )
+    influenced_won_count: int
+    influenced_won: list[Amount]
+
+
+class Funding(BaseModel):
+    plans: list[PlanFigures]
+
+
 class KpiReport(KpiHeader):
     pipeline: Pipeline
     partners: Partners
@@ -84,6 +106,7 @@ class KpiReport(KpiHeader):
     stages: list[StageDays]
     invitations: Invitations
     inactive: Inactive
+    funding: Funding
 
 
 class KpiSection(KpiHeader):
