@@ -73,15 +73,18 @@ def serve(
 def demo() -> None:
     """Seed the demo network (if empty) and print what each company sees."""
     from api.demo import describe, is_seeded, issue_demo_tokens, seed, what_each_company_sees
+    from api.demo_shared import describe_shared
 
     network = _network()
     if not is_seeded(network):
         seed(network)
     names = {str(party.id): party.name for party in network.parties()}
-    for company, views in what_each_company_sees(network, policies_of(network).redaction()):
+    for company, views, shared in what_each_company_sees(network, policies_of(network).redaction()):
         typer.secho(f"\n== What {company} sees ==", bold=True)
         for view in views:
             typer.echo("\n".join("  " + line for line in describe(view, names)))
+        for view in shared:
+            typer.echo("\n".join("  " + line for line in describe_shared(view, names)))
     _print_tokens(issue_demo_tokens(network))
 
 

@@ -1,4 +1,5 @@
-"""The demo network: three companies co-selling two deals, and what each of them sees."""
+"""The demo network: three companies co-selling two deals, building a joint solution and
+funding its launch together, and what each of them sees."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
+from api.demo_shared import seed_plan, seed_solution
 from ecosystem.actors import OPERATOR, Actor, Principal, Role
 from ecosystem.errors import NotFound
 from ecosystem.money import Money
@@ -139,6 +141,8 @@ def seed(network: Network) -> None:
     )
     network.change_stage(vendor, fabrikam.object_id, Stage.QUALIFIED)
     network.invite_partner(vendor, fabrikam.object_id, cloud.party_id, PartnerRole.CLOUD_PROVIDER)
+    seed_solution(network, vendor, integrator, cloud, deal)
+    seed_plan(network, vendor, integrator, cloud, deal)
 
 
 def _share(network: Network, security: dict[str, Principal], integrator: UUID) -> None:
@@ -170,8 +174,8 @@ def issue_demo_tokens(network: Network) -> list[DemoUser]:
 
 def what_each_company_sees(
     network: Network, redaction: Redaction
-) -> list[tuple[str, list[dict[str, Any]]]]:
-    """Per company, the demo deals exactly as the API would show them to it."""
+) -> list[tuple[str, list[dict[str, Any]], list[dict[str, Any]]]]:
+    """Per company, the demo deals, and its solutions and plans, as the API would show them."""
     seen = []
     for party in network.parties():
         users = network.users_of(OPERATOR, party.id)
@@ -181,7 +185,11 @@ def what_each_company_sees(
         views = [
             redaction.opportunity_view(party.id, o) for o in network.opportunities_for(principal)
         ]
-        seen.append((party.name, [v for v in views if v is not None]))
+        objects = [*network.solutions_for(principal), *network.funding_plans_for(principal)]
+        shared = [redaction.shared_view(party.id, o) for o in objects]
+        seen.append(
+            (party.name, [v for v in views if v is not None], [v for v in shared if v is not None])
+        )
     return seen
 
 

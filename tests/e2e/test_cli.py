@@ -95,3 +95,21 @@ def test_the_demo_shows_each_company_only_what_it_may_see(shell: Shell) -> None:
     assert "250000" not in stratus and "Dana Weiss" not in stratus
     bluebridge = out.split("== What Bluebridge Consulting sees ==")[1].split("== What")[0]
     assert "250000.00 EUR" in bluebridge and "Dana Weiss" not in bluebridge
+
+
+def test_the_demo_shares_a_solution_and_a_plan_whose_counterparts_stay_private(
+    shell: Shell,
+) -> None:
+    out = shell.run("demo")
+    sections = {
+        name: out.split(f"== What {name} sees ==")[1].split("== What")[0].split("Demo users")[0]
+        for name in ("Northwind Software", "Bluebridge Consulting", "Stratus Cloud")
+    }
+    for seen in sections.values():
+        assert "Retail Lakehouse Accelerator  [Published]" in seen
+        assert "Retail launch FY27" in seen
+        assert "approved, more_info_needed, rejected, submitted" in seen
+    plan_of = {name: seen.split("Retail launch FY27")[1] for name, seen in sections.items()}
+    assert "counterparts   Stratus Cloud" in plan_of["Stratus Cloud"]
+    assert "Stratus Cloud" not in plan_of["Northwind Software"].split("counterparts")[1]
+    assert "Stratus Cloud" not in plan_of["Bluebridge Consulting"].split("counterparts")[1]
