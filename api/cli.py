@@ -10,6 +10,7 @@ import typer
 from api.bootstrap import build_network, policies_of
 from api.cli_policy import policy
 from api.cli_projections import kpis, projections
+from api.cli_shared import funding_plans, solutions
 from api.demo import DemoUser
 from api.settings import Settings
 from ecosystem.actors import OPERATOR, Role
@@ -22,6 +23,8 @@ admin = typer.Typer(help="Operator commands: parties, users and tokens.", no_arg
 app.add_typer(admin, name="admin")
 app.add_typer(policy, name="policy")
 app.add_typer(projections, name="projections")
+app.add_typer(solutions, name="solutions")
+app.add_typer(funding_plans, name="funding-plans")
 app.command("kpis")(kpis)
 
 

@@ -113,3 +113,42 @@ def test_the_demo_shares_a_solution_and_a_plan_whose_counterparts_stay_private(
     assert "counterparts   Stratus Cloud" in plan_of["Stratus Cloud"]
     assert "Stratus Cloud" not in plan_of["Northwind Software"].split("counterparts")[1]
     assert "Stratus Cloud" not in plan_of["Bluebridge Consulting"].split("counterparts")[1]
+
+
+def _demo_tokens(out: str) -> dict[str, str]:
+    lines = out.split("Demo users")[1].splitlines()
+    return {line.split()[2].split("@")[0]: line.split()[-1] for line in lines if "@" in line}
+
+
+def test_a_funder_reads_and_approves_a_plan_from_the_shell_and_others_cannot(
+    shell: Shell,
+) -> None:
+    tokens = _demo_tokens(shell.run("demo"))
+    otto, bea, sam = tokens["otto"], tokens["bea"], tokens["sam"]
+    (plan,) = shell.json("funding-plans", "list", "--token", otto)
+    pending = next(r for r in plan["requests"] if r["status"] == "submitted")
+    assert "counterparts" in plan  # Stratus's own budget notes, shown to Stratus
+    refused = shell.run(
+        "funding-plans", "approve", plan["id"], pending["request_id"], "--token", bea, ok=False
+    )
+    assert "only a funder whose money the request draws on" in refused
+    by_sales = shell.run(
+        "funding-plans", "approve", plan["id"], pending["request_id"], "--token", sam, ok=False
+    )
+    assert "this needs one of the roles" in by_sales
+    approved = shell.json(
+        "funding-plans", "approve", plan["id"], pending["request_id"], "--token", otto
+    )
+    assert {r["request_id"]: r["status"] for r in approved["requests"]}[
+        pending["request_id"]
+    ] == "approved"
+    seen_by_bea = shell.json("funding-plans", "show", plan["id"], "--token", bea)
+    assert "counterparts" not in seen_by_bea
+    history = shell.json("funding-plans", "history", plan["id"], "--token", bea)
+    assert history[-1]["type"] == "RequestApproved"
+    assert all(e["type"] != "CounterpartUpdated" for e in history)
+    (solution,) = shell.json("solutions", "list", "--token", bea)
+    assert solution["lifecycle"] == "Published"
+    assert shell.json("solutions", "history", solution["id"], "--token", bea)[0]["type"] == (
+        "Proposed"
+    )
