@@ -19,7 +19,7 @@ from uuid import UUID
 from sqlalchemy import and_, or_, select
 
 from projections.rows import amount_key
-from projections.store import ReadModelStore, opportunity_rows
+from projections.store import ReadModelStore, opportunity_rows, shared_rows
 
 SORT_COLUMNS = {
     "created_at": "created_at",
@@ -84,6 +84,36 @@ def list_opportunities(
     more = len(found) > query.limit
     cursor = _cursor(query.sort, page[-1][1], page[-1][2]) if more and page else None
     return [json.loads(view) for view, _, _ in page], cursor
+
+
+def list_shared(
+    store: ReadModelStore, party: UUID, object_type: str, relation: str | None = None,
+    limit: int = 50, cursor: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:  # fmt: skip
+    """One page of the party's solutions or plans, newest change first, and the next cursor."""
+    t = shared_rows
+    conditions = [t.c.party_id == party.hex, t.c.object_type == object_type]
+    if relation is not None:
+        conditions.append(t.c.relation == relation)
+    if cursor is not None:
+        last_key, last_id = _read_cursor(cursor, "-updated_at")
+        conditions.append(
+            or_(
+                t.c.updated_at < last_key, and_(t.c.updated_at == last_key, t.c.object_id < last_id)
+            )
+        )
+    statement = (
+        select(t.c.view, t.c.updated_at, t.c.object_id)
+        .where(*conditions)
+        .order_by(t.c.updated_at.desc(), t.c.object_id.desc())
+        .limit(limit + 1)
+    )
+    with store.transaction(commit=False) as session:
+        found = list(session.execute(statement))
+    page = found[:limit]
+    more = len(found) > limit and page
+    following = _cursor("-updated_at", page[-1][1], page[-1][2]) if more else None
+    return [json.loads(view) for view, _, _ in page], following
 
 
 def _filters(query: OpportunityQuery) -> list[Any]:

@@ -15,7 +15,7 @@ from uuid import UUID
 from ecosystem.network import Network
 from projections.funding_kpis import funding_kpis
 from projections.kpis import company_kpis
-from projections.queries import OpportunityQuery, list_opportunities
+from projections.queries import OpportunityQuery, list_opportunities, list_shared
 from projections.store import ReadModelStore, shared_views_of
 
 
@@ -77,8 +77,11 @@ class ReadModels:
             "funding": funding_kpis(str(party), plans, views),
         }
 
-    def shared(self, party: UUID, object_type: str, needed: int = 0) -> tuple[list[Any], int]:
-        """(views, position) of the party's solutions or plans, newest change first."""
+    def shared(
+        self, party: UUID, object_type: str, relation: str | None = None, limit: int = 50,
+        cursor: str | None = None, needed: int = 0,
+    ) -> tuple[list[Any], str | None, int]:  # fmt: skip
+        """(views, next cursor, position) of one page of the party's solutions or plans."""
         position = self.reach(needed)
-        texts = shared_views_of(self.store, party, object_type)
-        return [json.loads(text) for text in texts], position
+        items, following = list_shared(self.store, party, object_type, relation, limit, cursor)
+        return items, following, position

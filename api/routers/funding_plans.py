@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
     READ_POSITION,
@@ -29,7 +29,7 @@ from api.schemas.funding import (
     PlanCreate,
     PlanUpdate,
 )
-from api.schemas.shared import SharedPage
+from api.schemas.shared import SharedFilters, SharedPage
 from ecosystem.actors import Capability
 from ecosystem.funding.domainmodel import CoFundingPlan
 
@@ -51,15 +51,20 @@ def create(
 
 @router.get("", response_model=SharedPage, response_model_exclude_unset=True)
 def list_plans(
-    caller: CallerDep, read_models: ReadModelsDep, asked: MinPosition, response: Response
+    caller: CallerDep,
+    read_models: ReadModelsDep,
+    asked: MinPosition,
+    response: Response,
+    filters: Annotated[SharedFilters, Query()],
 ) -> dict[str, Any]:
     """The co-funding plans your party is invited to or takes part in, from its read model."""
     caller.principal.require(Capability.READ)
-    items, position = read_models.shared(
-        caller.principal.party_id, "funding_plan", caller.needed_position(asked)
-    )
+    items, cursor, position = read_models.shared(
+        caller.principal.party_id, "funding_plan", filters.relation, filters.limit, filters.cursor,
+        caller.needed_position(asked),
+    )  # fmt: skip
     response.headers[READ_POSITION] = str(position)
-    return {"items": items, "next_cursor": None, "position": position}
+    return {"items": items, "next_cursor": cursor, "position": position}
 
 
 @router.patch("/{plan_id}", **OPTS)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
     READ_POSITION,
@@ -17,7 +17,7 @@ from api.deps import (
     RequiredVersion,
 )
 from api.routers.shared_routes import OPTS, View, add_shared_routes, shared_response
-from api.schemas.shared import SharedPage
+from api.schemas.shared import SharedFilters, SharedPage
 from api.schemas.solutions import (
     ComponentCreate,
     LifecycleMove,
@@ -45,15 +45,20 @@ def propose(
 
 @router.get("", response_model=SharedPage, response_model_exclude_unset=True)
 def list_solutions(
-    caller: CallerDep, read_models: ReadModelsDep, asked: MinPosition, response: Response
+    caller: CallerDep,
+    read_models: ReadModelsDep,
+    asked: MinPosition,
+    response: Response,
+    filters: Annotated[SharedFilters, Query()],
 ) -> dict[str, Any]:
     """The joint solutions your party is invited to or takes part in, from its read model."""
     caller.principal.require(Capability.READ)
-    items, position = read_models.shared(
-        caller.principal.party_id, "solution", caller.needed_position(asked)
-    )
+    items, cursor, position = read_models.shared(
+        caller.principal.party_id, "solution", filters.relation, filters.limit, filters.cursor,
+        caller.needed_position(asked),
+    )  # fmt: skip
     response.headers[READ_POSITION] = str(position)
-    return {"items": items, "next_cursor": None, "position": position}
+    return {"items": items, "next_cursor": cursor, "position": position}
 
 
 @router.patch("/{solution_id}", **OPTS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +33,18 @@ class SharedPublic(BaseModel):
 class SharedEventHistory(BaseModel):
     object_id: str
     events: list[dict[str, Any]]
+
+
+class SharedFilters(BaseModel):
+    """Which of your solutions or plans to list, newest change first, a page at a time."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    relation: Literal["owned", "partner", "invited"] | None = Field(
+        None, description="owned: yours; partner: you accepted; invited: pending."
+    )
+    limit: int = Field(50, ge=1, le=200)
+    cursor: str | None = Field(None, max_length=500)
 
 
 class SharedPage(BaseModel):
