@@ -12,7 +12,7 @@ from pydantic import AwareDatetime
 from api.deps import CallerDep, ExpectedVersion, IdempotencyDep
 from api.routers.rendering import etag
 from api.schemas.policies import (
-    PRESET_TABLE,
+    PRESET_TABLES,
     FieldCatalogue,
     PolicyHistory,
     PolicyPublic,
@@ -43,7 +43,8 @@ def fields(caller: CallerDep) -> FieldCatalogue:
     return FieldCatalogue(
         object_types={k: list(v) for k, v in OBJECT_LEAVES.items()},
         writable={k: sorted(v) for k, v in WRITABLE_LEAVES.items()},
-        presets=PRESET_TABLE,
+        presets=PRESET_TABLES["opportunity"],
+        presets_by_object_type=PRESET_TABLES,
     )
 
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from api.schemas.common import Strict
 from ecosystem.sharing.application import PolicyChange, saved_version
 from ecosystem.sharing.domainmodel import SharingPolicy
-from ecosystem.sharing.rules import PRESETS, Rule
+from ecosystem.sharing.rules import OBJECT_PRESETS, Rule
 
 ViewerText = Field(
     description="partners, invited, tier:<name> or party:<party id>", min_length=1, max_length=80
@@ -133,13 +133,19 @@ class SimulationResult(BaseModel):
 class FieldCatalogue(BaseModel):
     object_types: dict[str, list[str]]
     writable: dict[str, list[str]]
-    presets: dict[str, list[dict[str, str]]]
+    presets: dict[str, list[dict[str, str]]] = Field(description="The opportunity presets.")
+    presets_by_object_type: dict[str, dict[str, list[dict[str, str]]]] = Field(
+        description="The presets of every object type (`opportunity`, `solution`, `funding_plan`)."
+    )
     viewers: list[str] = ["partners", "invited", "tier:<name>", "party:<party id>"]
 
 
-PRESET_TABLE = {
-    name: [{"field": field, "effect": str(effect)} for field, effect in rules]
-    for name, rules in PRESETS.items()
+PRESET_TABLES = {
+    object_type: {
+        name: [{"field": field, "effect": str(effect)} for field, effect in rules]
+        for name, rules in presets.items()
+    }
+    for object_type, presets in OBJECT_PRESETS.items()
 }
 
 

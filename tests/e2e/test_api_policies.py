@@ -404,3 +404,15 @@ def test_a_participant_shares_its_own_counterpart_fields_through_its_own_policy(
     for other in (cloud, vendor):
         seen = view(world, other, deal)["counterparts"][integrator.party_id]
         assert seen == {"crm_reference": "INT-42"}
+
+
+def test_the_field_catalogue_names_every_object_type_and_its_presets(world: World) -> None:
+    catalogue = world.client.get("/v1/policies/fields", headers=world.company().headers).json()
+    assert set(catalogue["object_types"]) == {"opportunity", "solution", "funding_plan"}
+    assert "budget_notes" not in catalogue["object_types"]["funding_plan"]
+    assert "counterparts.budget_notes" in catalogue["object_types"]["funding_plan"]
+    assert catalogue["writable"]["solution"] == catalogue["writable"]["funding_plan"] == []
+    by_type = catalogue["presets_by_object_type"]
+    assert by_type["opportunity"] == catalogue["presets"]
+    assert {r["field"] for r in by_type["funding_plan"]["standard"]} >= {"requests", "claims"}
+    assert by_type["solution"]["hidden"] == [{"field": "*", "effect": "deny"}]
