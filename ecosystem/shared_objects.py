@@ -9,10 +9,11 @@ library binds an event to the class that declares it), which call the `_record_*
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
@@ -20,6 +21,7 @@ from eventsourcing.domain import Aggregate
 from ecosystem.actors import Actor
 from ecosystem.errors import Conflict, InvalidCommand, NotPermitted
 from ecosystem.opportunities.domainmodel import ParticipantStatus
+from ecosystem.opportunities.fields import checked
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -46,8 +48,9 @@ class Link:
 class SharedObject(Aggregate):
     """Participants, counterparts and links; subclasses add their events and their subject."""
 
-    kind = "object"  # as errors and views name it
-    owner_role = ""  # the owner's role when it creates the object
+    kind: ClassVar[str] = "object"  # as errors and views name it
+    role_kind: ClassVar[type[StrEnum]] = StrEnum  # the roles participants take
+    counterpart_fields: ClassVar[dict[str, Callable[[str, Any], Any]]] = {}
 
     def _start(self, owner_id: UUID, owner_role: str, when: datetime) -> None:
         self.owner_id = owner_id
@@ -136,27 +139,72 @@ class SharedObject(Aggregate):
         mine = self.counterparts.get(actor.party_id, {})
         return {path: v for path, v in changes.items() if mine.get(path) != v}
 
-    # --- commands each object defines with its own events -----------------------------------
+    # --- commands: the checks live here, the events in each object's class ----------------
 
     def invite(self, party_id: UUID, role: Any, actor: Actor, partnership_active: bool) -> None:
-        raise NotImplementedError
+        self.check_changeable("invite partners")
+        role = parsed(self.role_kind, role)
+        self.check_invite(party_id, actor, partnership_active)
+        self._partner_invited(party_id=party_id, role=role, actor=actor)
 
     def accept_invitation(self, actor: Actor) -> None:
-        raise NotImplementedError
+        self.check_invited(actor, "accept")
+        self.check_changeable("join it")
+        self._invitation_accepted(actor=actor)
 
     def decline_invitation(self, reason: str, actor: Actor) -> None:
-        raise NotImplementedError
+        self.check_invited(actor, "decline")
+        self._invitation_declined(reason=reason, actor=actor)
 
     def withdraw(self, party_id: UUID, reason: str, actor: Actor) -> None:
-        raise NotImplementedError
+        """The owner takes back an invitation or a participant leaves; the owner cannot."""
+        self.check_withdraw(party_id, actor)
+        self.check_may_leave(party_id)
+        self._partner_withdrawn(party_id=party_id, reason=reason, actor=actor)
 
     def link_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
-        raise NotImplementedError
+        self.check_changeable("link opportunities")
+        self.check_link(opportunity_id, actor)
+        self._opportunity_linked(opportunity_id=opportunity_id, actor=actor)
 
     def unlink_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
-        raise NotImplementedError
+        self.check_changeable("unlink opportunities")
+        self.check_unlink(opportunity_id, actor)
+        self._opportunity_unlinked(opportunity_id=opportunity_id, actor=actor)
 
     def update_counterpart(self, changes: dict[str, Any], actor: Actor) -> None:
+        self.check_changeable("change counterpart fields")
+        changed = self.changed_counterpart(checked(self.counterpart_fields, changes), actor)
+        if changed:
+            self._counterpart_updated(changes=changed, actor=actor)
+
+    def check_changeable(self, what: str) -> None:
+        """Refuse changes when the object's own state forbids them (a Retired solution)."""
+
+    def check_may_leave(self, party_id: UUID) -> None:
+        """Refuse to let a party go while the object still depends on it."""
+
+    # --- the events each object declares (the library binds an event to its class) -------
+
+    def _partner_invited(self, party_id: UUID, role: str, actor: Actor) -> None:
+        raise NotImplementedError
+
+    def _invitation_accepted(self, actor: Actor) -> None:
+        raise NotImplementedError
+
+    def _invitation_declined(self, reason: str, actor: Actor) -> None:
+        raise NotImplementedError
+
+    def _partner_withdrawn(self, party_id: UUID, reason: str, actor: Actor) -> None:
+        raise NotImplementedError
+
+    def _opportunity_linked(self, opportunity_id: UUID, actor: Actor) -> None:
+        raise NotImplementedError
+
+    def _opportunity_unlinked(self, opportunity_id: UUID, actor: Actor) -> None:
+        raise NotImplementedError
+
+    def _counterpart_updated(self, changes: dict[str, Any], actor: Actor) -> None:
         raise NotImplementedError
 
     # --- what the events record -------------------------------------------------------------

@@ -43,6 +43,8 @@ class CoFundingPlan(PlanLedger, SharedObject):
     """Market development funds or co-investment, drawn from several funders' budgets."""
 
     kind = "funding plan"
+    role_kind = PlanRole
+    counterpart_fields = COUNTERPART_FIELDS
 
     @event("Created")
     def __init__(self, owner_id: UUID, currency: str, fields: dict[str, Any], actor: Actor) -> None:
@@ -77,28 +79,15 @@ class CoFundingPlan(PlanLedger, SharedObject):
     def _details_updated(self, changes: dict[str, Any], actor: Actor) -> None:
         self.fields.update(changes)
 
-    def invite(self, party_id: UUID, role: Any, actor: Actor, partnership_active: bool) -> None:
-        role = parsed(PlanRole, role)
-        self.check_invite(party_id, actor, partnership_active)
-        self._partner_invited(party_id=party_id, role=role, actor=actor)
-
     @event("PartnerInvited")
     def _partner_invited(
         self, party_id: UUID, role: str, actor: Actor, timestamp: datetime | None = None
     ) -> None:
         self._record_invited(party_id, PlanRole(role), timestamp)
 
-    def accept_invitation(self, actor: Actor) -> None:
-        self.check_invited(actor, "accept")
-        self._invitation_accepted(actor=actor)
-
     @event("InvitationAccepted")
     def _invitation_accepted(self, actor: Actor, timestamp: datetime | None = None) -> None:
         self._record_status(actor.party_id, ParticipantStatus.ACCEPTED, timestamp)
-
-    def decline_invitation(self, reason: str, actor: Actor) -> None:
-        self.check_invited(actor, "decline")
-        self._invitation_declined(reason=reason, actor=actor)
 
     @event("InvitationDeclined")
     def _invitation_declined(
@@ -106,13 +95,11 @@ class CoFundingPlan(PlanLedger, SharedObject):
     ) -> None:
         self._record_status(actor.party_id, ParticipantStatus.DECLINED, timestamp)
 
-    def withdraw(self, party_id: UUID, reason: str, actor: Actor) -> None:
-        self.check_withdraw(party_id, actor)
+    def check_may_leave(self, party_id: UUID) -> None:
         if any(party_id in a.shares for a in self.activities.values()):
             raise InvalidCommand("that funder pays for activities of this plan; it cannot leave")
         if any(r.requester == party_id and r.is_live for r in self.requests.values()):
             raise InvalidCommand("that partner has live fund requests; it cannot leave")
-        self._partner_withdrawn(party_id=party_id, reason=reason, actor=actor)
 
     @event("PartnerWithdrawn")
     def _partner_withdrawn(
@@ -359,28 +346,15 @@ class CoFundingPlan(PlanLedger, SharedObject):
 
     # --- links and counterparts -------------------------------------------------------------
 
-    def link_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
-        self.check_link(opportunity_id, actor)
-        self._opportunity_linked(opportunity_id=opportunity_id, actor=actor)
-
     @event("OpportunityLinked")
     def _opportunity_linked(
         self, opportunity_id: UUID, actor: Actor, timestamp: datetime | None = None
     ) -> None:
         self._record_link(opportunity_id, actor.party_id, timestamp)
 
-    def unlink_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
-        self.check_unlink(opportunity_id, actor)
-        self._opportunity_unlinked(opportunity_id=opportunity_id, actor=actor)
-
     @event("OpportunityUnlinked")
     def _opportunity_unlinked(self, opportunity_id: UUID, actor: Actor) -> None:
         del self.links[opportunity_id]
-
-    def update_counterpart(self, changes: dict[str, Any], actor: Actor) -> None:
-        changed = self.changed_counterpart(checked(COUNTERPART_FIELDS, changes), actor)
-        if changed:
-            self._counterpart_updated(changes=changed, actor=actor)
 
     @event("CounterpartUpdated")
     def _counterpart_updated(self, changes: dict[str, Any], actor: Actor) -> None:

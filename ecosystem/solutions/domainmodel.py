@@ -56,6 +56,8 @@ class JointSolution(SharedObject):
     """A solution proposed by its owner and built with invited, accepted contributors."""
 
     kind = "solution"
+    role_kind = SolutionRole
+    counterpart_fields = COUNTERPART_FIELDS
 
     @event("Proposed")
     def __init__(
@@ -87,7 +89,7 @@ class JointSolution(SharedObject):
 
     def update_details(self, changes: dict[str, Any], actor: Actor) -> None:
         self.check_owner(actor, "change the solution's details")
-        self._check_live("change its details")
+        self.check_changeable("change its details")
         changes = checked(SOLUTION_FIELDS, changes)
         changed = {path: v for path, v in changes.items() if self.fields.get(path) != v}
         if changed:
@@ -99,40 +101,21 @@ class JointSolution(SharedObject):
 
     # --- participants -----------------------------------------------------------------------
 
-    def invite(self, party_id: UUID, role: Any, actor: Actor, partnership_active: bool) -> None:
-        self._check_live("invite partners")
-        role = parsed(SolutionRole, role)
-        self.check_invite(party_id, actor, partnership_active)
-        self._partner_invited(party_id=party_id, role=role, actor=actor)
-
     @event("PartnerInvited")
     def _partner_invited(
         self, party_id: UUID, role: str, actor: Actor, timestamp: datetime | None = None
     ) -> None:
         self._record_invited(party_id, SolutionRole(role), timestamp)
 
-    def accept_invitation(self, actor: Actor) -> None:
-        self.check_invited(actor, "accept")
-        self._check_live("join it")
-        self._invitation_accepted(actor=actor)
-
     @event("InvitationAccepted")
     def _invitation_accepted(self, actor: Actor, timestamp: datetime | None = None) -> None:
         self._record_status(actor.party_id, ParticipantStatus.ACCEPTED, timestamp)
-
-    def decline_invitation(self, reason: str, actor: Actor) -> None:
-        self.check_invited(actor, "decline")
-        self._invitation_declined(reason=reason, actor=actor)
 
     @event("InvitationDeclined")
     def _invitation_declined(
         self, reason: str, actor: Actor, timestamp: datetime | None = None
     ) -> None:
         self._record_status(actor.party_id, ParticipantStatus.DECLINED, timestamp)
-
-    def withdraw(self, party_id: UUID, reason: str, actor: Actor) -> None:
-        self.check_withdraw(party_id, actor)
-        self._partner_withdrawn(party_id=party_id, reason=reason, actor=actor)
 
     @event("PartnerWithdrawn")
     def _partner_withdrawn(
@@ -162,7 +145,7 @@ class JointSolution(SharedObject):
         """Move along the lifecycle (owner only); Validated needs every builder's sign-off."""
         self.check_owner(actor, "move the solution along its lifecycle")
         to = parsed(Lifecycle, to)
-        self._check_live(f"move it to {to}")
+        self.check_changeable(f"move it to {to}")
         if to is not Lifecycle.RETIRED and to not in MOVES[self.lifecycle]:
             allowed = ", ".join((*MOVES[self.lifecycle], Lifecycle.RETIRED))
             raise InvalidCommand(
@@ -191,7 +174,7 @@ class JointSolution(SharedObject):
 
     def add_component(self, component_id: UUID, values: dict[str, Any], actor: Actor) -> None:
         self.check_partner(actor, "contribute components")
-        self._check_live("add components")
+        self.check_changeable("add components")
         if component_id in self.components:
             raise InvalidCommand(f"the solution already has a component {component_id}")
         values = checked(COMPONENT_FIELDS, values)
@@ -211,7 +194,7 @@ class JointSolution(SharedObject):
         self.components[component_id] = Component(component_id, actor.party_id, name, description)
 
     def remove_component(self, component_id: UUID, actor: Actor) -> None:
-        self._check_live("remove components")
+        self.check_changeable("remove components")
         component = self.components.get(component_id)
         if component is None:
             raise InvalidCommand(f"the solution has no component {component_id}")
@@ -225,36 +208,20 @@ class JointSolution(SharedObject):
 
     # --- links and counterparts -------------------------------------------------------------
 
-    def link_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
-        self._check_live("link opportunities")
-        self.check_link(opportunity_id, actor)
-        self._opportunity_linked(opportunity_id=opportunity_id, actor=actor)
-
     @event("OpportunityLinked")
     def _opportunity_linked(
         self, opportunity_id: UUID, actor: Actor, timestamp: datetime | None = None
     ) -> None:
         self._record_link(opportunity_id, actor.party_id, timestamp)
 
-    def unlink_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
-        self._check_live("unlink opportunities")
-        self.check_unlink(opportunity_id, actor)
-        self._opportunity_unlinked(opportunity_id=opportunity_id, actor=actor)
-
     @event("OpportunityUnlinked")
     def _opportunity_unlinked(self, opportunity_id: UUID, actor: Actor) -> None:
         del self.links[opportunity_id]
-
-    def update_counterpart(self, changes: dict[str, Any], actor: Actor) -> None:
-        self._check_live("change counterpart fields")
-        changed = self.changed_counterpart(checked(COUNTERPART_FIELDS, changes), actor)
-        if changed:
-            self._counterpart_updated(changes=changed, actor=actor)
 
     @event("CounterpartUpdated")
     def _counterpart_updated(self, changes: dict[str, Any], actor: Actor) -> None:
         self._record_counterpart(actor.party_id, changes)
 
-    def _check_live(self, what: str) -> None:
+    def check_changeable(self, what: str) -> None:
         if not self.is_live:
             raise InvalidCommand(f"the solution is Retired; it is too late to {what}")
