@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import (
-    READ_POSITION,
     CallerDep,
     ExpectedVersion,
     IdempotencyDep,
-    MinPosition,
-    ReadModelsDep,
     RequiredVersion,
 )
 from api.routers.shared_routes import OPTS, View, add_shared_routes, shared_response
@@ -29,8 +25,6 @@ from api.schemas.funding import (
     PlanCreate,
     PlanUpdate,
 )
-from api.schemas.shared import SharedFilters, SharedPage
-from ecosystem.actors import Capability
 from ecosystem.funding.domainmodel import CoFundingPlan
 
 router = APIRouter(prefix="/v1/funding-plans", tags=["funding plans"])
@@ -47,24 +41,6 @@ def create(
     )
     response.headers["Location"] = f"/v1/funding-plans/{written.object_id}"
     return shared_response(caller, Plan, written, response)
-
-
-@router.get("", response_model=SharedPage, response_model_exclude_unset=True)
-def list_plans(
-    caller: CallerDep,
-    read_models: ReadModelsDep,
-    asked: MinPosition,
-    response: Response,
-    filters: Annotated[SharedFilters, Query()],
-) -> dict[str, Any]:
-    """The co-funding plans your party is invited to or takes part in, from its read model."""
-    caller.principal.require(Capability.READ)
-    items, cursor, position = read_models.shared(
-        caller.principal.party_id, "funding_plan", filters.relation, filters.limit, filters.cursor,
-        caller.needed_position(asked),
-    )  # fmt: skip
-    response.headers[READ_POSITION] = str(position)
-    return {"items": items, "next_cursor": cursor, "position": position}
 
 
 @router.patch("/{plan_id}", **OPTS)

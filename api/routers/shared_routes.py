@@ -3,25 +3,37 @@ counterpart fields. Built once per object type, so the checks live in one place.
 
 # No `from __future__ import annotations`: FastAPI reads each route's types at definition,
 # and the counterpart schema differs per object type.
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 
 from api.deps import (
     LOG_POSITION,
+    READ_POSITION,
     Caller,
     CallerDep,
     ExpectedVersion,
     IdempotencyDep,
+    MinPosition,
+    ReadModelsDep,
     RequiredVersion,
 )
 from api.problems import BadRequest
 from api.routers.rendering import etag
 from api.schemas.opportunities import Reason
-from api.schemas.shared import LinkCreate, SharedEventHistory, SharedInvitation, SharedPublic
+from api.schemas.shared import (
+    LinkCreate,
+    SharedEventHistory,
+    SharedFilters,
+    SharedInvitation,
+    SharedPage,
+    SharedPublic,
+)
+from ecosystem.actors import Capability
 from ecosystem.service import Written
 from ecosystem.shared_objects import SharedObject
+from policies.shared_views import OBJECT_TYPES
 
 View = dict[str, Any] | Response
 OPTS: dict[str, Any] = {"response_model": SharedPublic, "response_model_exclude_unset": True}
@@ -45,8 +57,23 @@ def shared_response(
 
 
 def add_shared_routes(router: APIRouter, cls: type[SharedObject], counterpart: Any) -> None:
-    """GET one, its events, invitations, links and counterpart fields, for objects of `cls`."""
+    """The list, GET one, its events, invitations, links and counterpart fields, for `cls`."""
     noun = cls.kind
+    object_type = OBJECT_TYPES[cls]
+
+    @router.get("", response_model=SharedPage, response_model_exclude_unset=True)
+    def list_objects(
+        caller: CallerDep, read_models: ReadModelsDep, asked: MinPosition, response: Response,
+        filters: Annotated[SharedFilters, Query()],
+    ) -> dict[str, Any]:  # fmt: skip
+        """Those your party is invited to or takes part in, from its read model, newest first."""
+        caller.principal.require(Capability.READ)
+        items, cursor, position = read_models.shared(
+            caller.principal.party_id, object_type, filters.relation, filters.limit,
+            filters.cursor, caller.needed_position(asked),
+        )  # fmt: skip
+        response.headers[READ_POSITION] = str(position)
+        return {"items": items, "next_cursor": cursor, "position": position}
 
     @router.get("/{object_id}", summary=f"Read one {noun}", **OPTS)
     def read(object_id: UUID, caller: CallerDep, response: Response) -> View:

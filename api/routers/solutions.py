@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Response, status
 
 from api.deps import (
-    READ_POSITION,
     CallerDep,
     ExpectedVersion,
     IdempotencyDep,
-    MinPosition,
-    ReadModelsDep,
     RequiredVersion,
 )
 from api.routers.shared_routes import OPTS, View, add_shared_routes, shared_response
-from api.schemas.shared import SharedFilters, SharedPage
 from api.schemas.solutions import (
     ComponentCreate,
     LifecycleMove,
@@ -25,7 +20,6 @@ from api.schemas.solutions import (
     SolutionCreate,
     SolutionUpdate,
 )
-from ecosystem.actors import Capability
 from ecosystem.solutions.domainmodel import JointSolution
 
 router = APIRouter(prefix="/v1/solutions", tags=["solutions"])
@@ -41,24 +35,6 @@ def propose(
     )
     response.headers["Location"] = f"/v1/solutions/{written.object_id}"
     return shared_response(caller, JointSolution, written, response)
-
-
-@router.get("", response_model=SharedPage, response_model_exclude_unset=True)
-def list_solutions(
-    caller: CallerDep,
-    read_models: ReadModelsDep,
-    asked: MinPosition,
-    response: Response,
-    filters: Annotated[SharedFilters, Query()],
-) -> dict[str, Any]:
-    """The joint solutions your party is invited to or takes part in, from its read model."""
-    caller.principal.require(Capability.READ)
-    items, cursor, position = read_models.shared(
-        caller.principal.party_id, "solution", filters.relation, filters.limit, filters.cursor,
-        caller.needed_position(asked),
-    )  # fmt: skip
-    response.headers[READ_POSITION] = str(position)
-    return {"items": items, "next_cursor": cursor, "position": position}
 
 
 @router.patch("/{solution_id}", **OPTS)
