@@ -110,7 +110,11 @@ class NetworkBase(Application[UUID]):
                 raise
             pending = list(aggregates)
             if idempotency is not None:
-                outcome = {"object_id": written.object_id.hex, "version": written.version}
+                outcome = {
+                    "object_id": written.object_id.hex,
+                    "version": written.version,
+                    "extra": {name: str(value) for name, value in written.extra.items()},
+                }
                 pending.append(
                     IdempotencyRecord(
                         idempotency.user_id, idempotency.key, idempotency.fingerprint, outcome
@@ -142,8 +146,9 @@ class NetworkBase(Application[UUID]):
             )
         outcome = record.outcome
         # The first write is at or before today's head: waiting for the head reads it.
+        extra = {name: UUID(value) for name, value in outcome.get("extra", {}).items()}
         return Written(
-            UUID(outcome["object_id"]), outcome["version"], replayed=True,
+            UUID(outcome["object_id"]), outcome["version"], extra, replayed=True,
             position=self.log_position,
         )  # fmt: skip
 

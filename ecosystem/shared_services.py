@@ -64,13 +64,16 @@ class SharedObjectCommands(OpportunityCommands):
         act: Callable[[S], Sequence[Aggregate] | None],
         idempotency: Idempotency | None,
         capability: Capability = Capability.SELL,
+        added: dict[str, UUID] | None = None,
     ) -> Written:
+        """Run one command; `added` names the ids of what it adds (kept for retries too)."""
+
         def attempt() -> tuple[Sequence[Aggregate], Written]:
             found = self.shared(cls, principal, object_id)  # 404 comes before 403
             principal.require(capability)
             check_version(found, expected_version)
             others = act(found) or ()
-            return [found, *others], Written(found.id, found.version)
+            return [found, *others], Written(found.id, found.version, dict(added or {}))
 
         return self.execute(attempt, idempotency)
 

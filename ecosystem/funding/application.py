@@ -40,11 +40,14 @@ class FundingCommands(SharedObjectCommands):
     def change_plan(
         self, principal: Principal, plan_id: UUID, act: PlanAct, expected_version: int | None,
         idempotency: Idempotency | None, capability: Capability = Capability.MANAGE_FUNDS,
+        **added: UUID,
     ) -> Written:  # fmt: skip
-        """Run one plan command; money decisions need a funds manager, requests a seller."""
+        """Run one plan command; money decisions need a funds manager, requests a seller.
+        `added` names the ids of what the command adds, returned again on a retry."""
         return self.change_shared(
-            CoFundingPlan, principal, plan_id, expected_version, act, idempotency, capability
-        )
+            CoFundingPlan, principal, plan_id, expected_version, act, idempotency, capability,
+            added,
+        )  # fmt: skip
 
     def update_funding_plan(
         self, principal: Principal, plan_id: UUID, changes: dict[str, Any],
@@ -69,8 +72,9 @@ class FundingCommands(SharedObjectCommands):
         act: PlanAct = lambda p: p.add_activity(  # noqa: E731
             activity_id, kind, name, budget, shares, principal.actor
         )
-        written = self.change_plan(principal, plan_id, act, expected_version, idempotency)
-        return _with(written, activity_id=activity_id)
+        return self.change_plan(
+            principal, plan_id, act, expected_version, idempotency, activity_id=activity_id
+        )
 
     def request_funds(
         self, principal: Principal, plan_id: UUID, activity_id: UUID, amount: Any,
@@ -81,10 +85,15 @@ class FundingCommands(SharedObjectCommands):
         act: PlanAct = lambda p: p.request_funds(  # noqa: E731
             request_id, activity_id, amount, description, principal.actor
         )
-        written = self.change_plan(
-            principal, plan_id, act, expected_version, idempotency, Capability.SELL
+        return self.change_plan(
+            principal,
+            plan_id,
+            act,
+            expected_version,
+            idempotency,
+            Capability.SELL,
+            request_id=request_id,
         )
-        return _with(written, request_id=request_id)
 
     def approve_request(
         self, principal: Principal, plan_id: UUID, request_id: UUID,
@@ -128,10 +137,15 @@ class FundingCommands(SharedObjectCommands):
         act: PlanAct = lambda p: p.claim(  # noqa: E731
             request_id, claim_id, amount, proofs, principal.actor
         )
-        written = self.change_plan(
-            principal, plan_id, act, expected_version, idempotency, Capability.SELL
+        return self.change_plan(
+            principal,
+            plan_id,
+            act,
+            expected_version,
+            idempotency,
+            Capability.SELL,
+            claim_id=claim_id,
         )
-        return _with(written, claim_id=claim_id)
 
     def record_payout(
         self, principal: Principal, plan_id: UUID, claim_id: UUID, amount: Any, reference: str,
@@ -141,13 +155,6 @@ class FundingCommands(SharedObjectCommands):
         act: PlanAct = lambda p: p.pay(  # noqa: E731
             claim_id, payout_id, amount, reference, principal.actor
         )
-        written = self.change_plan(principal, plan_id, act, expected_version, idempotency)
-        return _with(written, payout_id=payout_id)
-
-
-def _with(written: Written, **ids: UUID) -> Written:
-    """The written result, naming the id of what was added (not on a replayed retry)."""
-    if written.replayed:
-        return written
-    return Written(written.object_id, written.version, {k: v for k, v in ids.items()},
-                   written.replayed, written.position)  # fmt: skip
+        return self.change_plan(
+            principal, plan_id, act, expected_version, idempotency, payout_id=payout_id
+        )

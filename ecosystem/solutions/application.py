@@ -77,10 +77,10 @@ class SolutionCommands(SharedObjectCommands):
         def act(solution: JointSolution) -> None:
             solution.add_component(component_id, values, principal.actor)
 
-        written = self.change_shared(
-            JointSolution, principal, solution_id, expected_version, act, idempotency
-        )
-        return written
+        return self.change_shared(
+            JointSolution, principal, solution_id, expected_version, act, idempotency,
+            added={"component_id": component_id},
+        )  # fmt: skip
 
     def remove_component(
         self, principal: Principal, solution_id: UUID, component_id: UUID,
