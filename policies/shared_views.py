@@ -74,7 +74,7 @@ def shared_view(
         core.update(lifecycle=found.lifecycle, sign_offs=_sign_offs(found))
     else:
         assert isinstance(found, CoFundingPlan)
-        core.update(currency=found.currency, activities=_activities(found))
+        core.update(currency=found.currency, activities=_activities(found, viewer))
     for path, value in core.items():
         if gates.allows(owner, path):
             flat[path] = value
@@ -110,24 +110,27 @@ def _sign_offs(solution: JointSolution) -> list[dict[str, Any]]:
     return [{"party_id": p, "at": at} for p, at in solution.sign_offs.items()]
 
 
-def _activities(plan: CoFundingPlan) -> list[dict[str, Any]]:
-    return [
-        {
+def _activities(plan: CoFundingPlan, viewer: UUID) -> list[dict[str, Any]]:
+    """Activities; what was requested of one is summed from requests, which only its funders
+    see in full, so only they see the sum."""
+    shown = []
+    for a in plan.activities.values():
+        activity: dict[str, Any] = {
             "activity_id": a.activity_id, "kind": a.kind, "name": a.name,
             "budget": _money(a.budget, plan.currency),
-            "requested": _money(plan.requested_of(a.activity_id), plan.currency),
             "shares": [{"party_id": p, "percent": str(s)} for p, s in a.shares.items()],
-        }
-        for a in plan.activities.values()
-    ]  # fmt: skip
+        }  # fmt: skip
+        if viewer in a.shares:
+            activity["requested"] = _money(plan.requested_of(a.activity_id), plan.currency)
+        shown.append(activity)
+    return shown
 
 
 def _plan_money(flat: dict[str, Any], plan: CoFundingPlan, gates: Gates) -> None:
     """Commitments, requests, claims and payouts: each by its own owner's policy."""
     money = plan.currency
     _put(flat, "commitments", [
-        {"party_id": f, "committed": _money(total, money),
-         "approved": _money(plan.approved_by(f), money), "left": _money(plan.left_of(f), money)}
+        _commitment(plan, f, total, gates.viewer)
         for f, total in plan.commitments.items() if gates.allows(f, "commitments")
     ], gates.allows(plan.owner_id, "commitments"))  # fmt: skip
     shown = [r for r in plan.requests.values() if _sees(gates, r, r.requester, "requests")]
@@ -151,6 +154,16 @@ def _plan_money(flat: dict[str, Any], plan: CoFundingPlan, gates: Gates) -> None
          "amount": _money(p.amount, money), "reference": p.reference, "paid_at": p.paid_at}
         for p in payouts
     ], False)  # fmt: skip
+
+
+def _commitment(plan: CoFundingPlan, funder: UUID, total: Decimal, viewer: UUID) -> Any:
+    """A funder's commitment; what it approved and has left are its own books (summed from
+    requests others may not see), shown to it alone."""
+    shown = {"party_id": funder, "committed": _money(total, plan.currency)}
+    if viewer == funder:
+        shown["approved"] = _money(plan.approved_by(funder), plan.currency)
+        shown["left"] = _money(plan.left_of(funder), plan.currency)
+    return shown
 
 
 def _sees(gates: Gates, request: FundRequest, owner: UUID, leaf: str) -> bool:

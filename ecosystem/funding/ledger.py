@@ -82,8 +82,8 @@ class PlanLedger:
 
     def _check_budget(self, activity: Activity, amount: Decimal, but: UUID | None = None) -> None:
         left = activity.budget - self.requested_of(activity.activity_id, but)
-        if amount > left:
+        if amount > left:  # the figures are the funders' to share: the message names none
             raise InvalidCommand(
-                f"the request is over budget: {left} {self.currency} of the activity's "
-                f"{activity.budget} {self.currency} is left to request"
+                "the request is over budget: it asks for more than is left of the activity's "
+                "budget; the activity's funders can say how much is left"
             )
