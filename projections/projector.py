@@ -158,11 +158,11 @@ class OpportunityProjector:
         if end == start:
             return BatchResult(start)
         self.fault("applied")
-        if policy_owners:
-            for object_id, version in self.store.deals_holding_data_of(policy_owners).items():
-                found = self.replay.deal(object_id, version)
-                if isinstance(found, SharedObject) and object_id not in shared:
-                    shared[object_id] = found
+        affected = self.store.deals_holding_data_of(policy_owners) if policy_owners else {}
+        for object_id, version in affected.items():  # solutions and plans: render them anew
+            found = self.replay.deal(object_id, version)
+            if isinstance(found, SharedObject) and object_id not in shared:
+                shared[object_id] = found
         self._add_linked(touched, shared)
         redaction = self.replay.redaction()
         rows: list[dict[str, Any]] = []
@@ -171,8 +171,7 @@ class OpportunityProjector:
         self.fault("rendered")
         pairs: list[tuple[str, str]] = []
         reprojected = 0
-        if policy_owners:
-            affected = self.store.deals_holding_data_of(policy_owners)
+        if affected:
             stored = self.store.row_digests(d for d in affected if d not in touched)
             for deal_id, version in affected.items():
                 if deal_id in touched or deal_id in shared:
