@@ -28,6 +28,14 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 POSTGRES_URL = os.environ.get("COSELL_TEST_POSTGRES_URL", "")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `runs_long` start first: with the run spread over several workers, they
+    then end alongside the rest instead of after it (the sort is stable: order is kept)."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_long") is None)
+
+
 REQUIRE_POSTGRES = os.environ.get("COSELL_TEST_REQUIRE_POSTGRES") == "1"
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 import casbin
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -592,6 +593,7 @@ class NoLeak(RuleBasedStateMachine):
             assert event["actor"] == (who if allowed else None), f"{viewer} ({seat}): {event}"
 
 
+@pytest.mark.runs_long
 def test_no_party_ever_reads_a_field_the_owner_s_policy_denies() -> None:
     run_state_machine_as_test(NoLeak, settings=settings(
         max_examples=max(200, settings.default.max_examples), stateful_step_count=6,
