@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from ecosystem.errors import RoleNotAllowed
+
+if TYPE_CHECKING:
+    from ecosystem.audit.requests import SignedRequest
 
 
 class Role(StrEnum):
@@ -28,6 +32,8 @@ class Capability(StrEnum):
     READ = "read"
     MANAGE_POLICY = "manage_policy"
     READ_POLICY = "read_policy"
+    AUDIT = "audit"
+    ERASE_PERSONAL_DATA = "erase_personal_data"
 
 
 CAPABILITIES: dict[Capability, frozenset[Role]] = {
@@ -39,6 +45,8 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.READ: frozenset(Role),
     Capability.MANAGE_POLICY: frozenset({Role.SECURITY_ADMIN}),
     Capability.READ_POLICY: frozenset({Role.SECURITY_ADMIN, Role.AUDITOR, Role.ADMIN}),
+    Capability.AUDIT: frozenset({Role.AUDITOR}),
+    Capability.ERASE_PERSONAL_DATA: frozenset({Role.ADMIN}),  # and only network admins
 }
 
 SYSTEM_ID = UUID(int=0)
@@ -61,11 +69,14 @@ SYSTEM = Actor(party_id=SYSTEM_ID, user_id=SYSTEM_ID)
 
 @dataclass(frozen=True)
 class Principal:
-    """The authenticated caller of a command: an actor with roles."""
+    """The authenticated caller of a command: an actor with roles, and, when the caller signed
+    the command, its signed request (required when the caller's company says so)."""
 
     actor: Actor
     roles: frozenset[Role]
     network_admin: bool = False
+    signatures_required: bool = False
+    signed: SignedRequest | None = None
 
     @property
     def party_id(self) -> UUID:
@@ -76,6 +87,8 @@ class Principal:
             return
         if capability is Capability.REGISTER_PARTY and not self.network_admin:
             raise RoleNotAllowed("only a network administrator may register parties")
+        if capability is Capability.ERASE_PERSONAL_DATA and not self.network_admin:
+            raise RoleNotAllowed("only a network administrator may erase personal data")
         if not self.roles & CAPABILITIES[capability]:
             allowed = ", ".join(sorted(CAPABILITIES[capability]))
             raise RoleNotAllowed(f"this needs one of the roles: {allowed}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from ecosystem.audit.erasure import ErasureCommands
 from ecosystem.funding.application import FundingCommands
 from ecosystem.sharing.application import SharingCommands
 from ecosystem.solutions.application import SolutionCommands
 
 
-class Network(SolutionCommands, FundingCommands, SharingCommands):
-    """Parties, partnerships, opportunities, joint solutions, co-funding plans and policies."""
+class Network(SolutionCommands, FundingCommands, SharingCommands, ErasureCommands):
+    """Parties, partnerships, opportunities, joint solutions, co-funding plans, policies and
+    the erasure of personal data."""
 
 
 __all__ = ["Network"]

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.utils import Environment, get_topic
 
+from ecosystem.actors import Principal
+from ecosystem.audit.checkpoints import b64
+from ecosystem.audit.domainmodel import SignedCommand, signed_command_id
+from ecosystem.audit.requests import SignatureRejected, SignatureRequired, SignedRequest
+from ecosystem.audit.sealing import PersonalData
 from ecosystem.errors import (
     Conflict,
     CosellError,
@@ -61,9 +68,11 @@ class NetworkBase(Application[UUID]):
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
-        register_cosell_transcodings(transcoder)
+        register_cosell_transcodings(transcoder, lambda: self.personal_data)
 
     def __init__(self, env: Any = None) -> None:
+        # Keys of personal data: in memory unless the composition root wires a lasting store.
+        self.personal_data = PersonalData()
         super().__init__(env)
         self.recorded_listeners: list[Callable[[], None]] = []
 
@@ -91,15 +100,22 @@ class NetworkBase(Application[UUID]):
     def exists(self, object_id: UUID) -> bool:
         return object_id in self.repository
 
-    def execute(self, attempt: Attempt, idempotency: Idempotency | None = None) -> Written:
+    def execute(
+        self,
+        attempt: Attempt,
+        idempotency: Idempotency | None = None,
+        principal: Principal | None = None,
+    ) -> Written:
         """Run a command: load, decide, save; retried on a concurrent write.
 
         An attempt that names an expected version re-checks it on every try, so a stale
-        write fails with VersionMismatch instead of being retried onto newer state.
+        write fails with VersionMismatch instead of being retried onto newer state. A signed
+        command is checked first and its signature saved with the events it produces.
         """
         replay = self._replayed(idempotency)
         if replay is not None:
             return replay
+        signed = self._checked_signature(principal)
         for _ in range(MAX_ATTEMPTS):
             try:
                 aggregates, written = attempt()
@@ -109,6 +125,8 @@ class NetworkBase(Application[UUID]):
                     return replay
                 raise
             pending = list(aggregates)
+            if signed is not None:
+                pending.append(_signed_record(signed, aggregates))
             if idempotency is not None:
                 outcome = {
                     "object_id": written.object_id.hex,
@@ -126,10 +144,50 @@ class NetworkBase(Application[UUID]):
                 replay = self._replayed(idempotency)
                 if replay is not None:
                     return replay
+                if signed is not None:
+                    self._check_unused(signed)
                 continue
             position = max((r.notification.id for r in recordings), default=0)
             return replace(written, position=position or 0)
         raise Conflict("the object is changing too quickly right now; retry the request")
+
+    def signing_key(self, party_id: UUID, key_id: str) -> Ed25519PublicKey | None:
+        """The party's active signing key of that id (parties know their keys)."""
+        return None
+
+    def _checked_signature(self, principal: Principal | None) -> SignedRequest | None:
+        """The caller's signed request, verified; SignatureRequired when its company wants
+        every command signed and this one is not."""
+        if principal is None or principal.actor.is_system:
+            return None
+        signed = principal.signed
+        if signed is None:
+            if principal.signatures_required:
+                raise SignatureRequired(
+                    "your company requires signed commands: sign this one with one of its "
+                    "keys (see docs/audit.md)"
+                )
+            return None
+        document = signed.document
+        if (document["party_id"], document["user_id"]) != (
+            str(principal.party_id),
+            str(principal.actor.user_id),
+        ):
+            raise SignatureRejected("the request was signed for another user or company")
+        signed.check_fresh(datetime.now(UTC))
+        key = self.signing_key(principal.party_id, signed.key_id)
+        if key is None:
+            raise SignatureRejected(
+                f"{signed.key_id} is not an active signing key of your company; register it "
+                "for your company first"
+            )
+        signed.verify(key)
+        self._check_unused(signed)
+        return signed
+
+    def _check_unused(self, signed: SignedRequest) -> None:
+        if self.exists(signed_command_id(b64(signed.signature))):
+            raise Conflict("this signed request was already carried out; sign each request anew")
 
     def _replayed(self, idempotency: Idempotency | None) -> Written | None:
         if idempotency is None:
@@ -187,6 +245,15 @@ class NetworkBase(Application[UUID]):
     def log_position(self) -> int:
         """The position of the newest recorded event (0 for an empty log)."""
         return self.recorder.max_notification_id() or 0
+
+
+def _signed_record(signed: SignedRequest, aggregates: Sequence[Aggregate]) -> SignedCommand:
+    """The signature, and the versions of every object the signed command changes."""
+    results: dict[str, list[int]] = {}
+    for aggregate in aggregates:
+        for pending in aggregate.pending_events:
+            results.setdefault(pending.originator_id.hex, []).append(pending.originator_version)
+    return SignedCommand(signed.document, b64(signed.signature), results)
 
 
 def check_version(aggregate: Aggregate, expected: int | None) -> None:

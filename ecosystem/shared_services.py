@@ -75,7 +75,7 @@ class SharedObjectCommands(OpportunityCommands):
             others = act(found) or ()
             return [found, *others], Written(found.id, found.version, dict(added or {}))
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     # --- participants -----------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -10,6 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from ecosystem.actors import Actor
+from ecosystem.audit.sealing import PersonalData, Sealed
 from ecosystem.money import Money
 from ecosystem.opportunities.fields import Contact
 
@@ -48,16 +50,46 @@ class DateAsISO(Transcoding):
 
 
 class ContactAsDict(Transcoding):
+    """A customer contact, its name, email and phone sealed with the person's own key."""
+
     type = Contact
     name = "contact"
 
+    def __init__(self, personal_data: Callable[[], PersonalData]) -> None:
+        self._personal_data = personal_data
+
     def encode(self, obj: Contact) -> dict[str, Any]:
-        return {"name": obj.name, "email": obj.email, "phone": obj.phone, "title": obj.title}
+        name, email, phone = obj.name, obj.email, obj.phone
+        if any(isinstance(part, str) and part for part in (name, email, phone)):
+            name, email, phone = self._personal_data().seal_parts(
+                _plain(name), _plain(email), _plain(phone)
+            )
+        return {"name": name, "email": email, "phone": phone, "title": obj.title}
 
     def decode(self, data: dict[str, Any]) -> Contact:
         return Contact(**data)
 
 
-def register_cosell_transcodings(transcoder: JSONTranscoder) -> None:
-    for transcoding in (MoneyAsDict(), ActorAsDict(), DateAsISO(), ContactAsDict()):
+def _plain(part: str | Sealed) -> str:
+    assert isinstance(part, str), "a contact is sealed once, when it is first recorded"
+    return part
+
+
+class SealedAsDict(Transcoding):
+    type = Sealed
+    name = "sealed"  # ecosystem.audit.commitments.SEALED: its commitment is kept with it
+
+    def encode(self, obj: Sealed) -> dict[str, str]:
+        return obj.as_data()
+
+    def decode(self, data: dict[str, str]) -> Sealed:
+        return Sealed.from_data(data)
+
+
+def register_cosell_transcodings(
+    transcoder: JSONTranscoder, personal_data: Callable[[], PersonalData]
+) -> None:
+    for transcoding in (
+        MoneyAsDict(), ActorAsDict(), DateAsISO(), ContactAsDict(personal_data), SealedAsDict()
+    ):  # fmt: skip
         transcoder.register(transcoding)

@@ -27,7 +27,7 @@ class FundingCommands(SharedObjectCommands):
             plan = CoFundingPlan.create(principal.party_id, currency, fields, principal.actor)
             return [plan], Written(plan.id, plan.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     def funding_plan(
         self, principal: Principal, plan_id: UUID, version: int | None = None

@@ -70,7 +70,7 @@ class OpportunityCommands(PartnershipCommands):
                 index.file(opportunity.id)
             return [opportunity, *indexes], Written(opportunity.id, opportunity.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     def update_opportunity(
         self,
@@ -207,7 +207,7 @@ class OpportunityCommands(PartnershipCommands):
             others = act(opportunity)
             return [opportunity, *others], Written(opportunity.id, opportunity.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     def _customer_indexes(self, opportunity: SharedOpportunity) -> list[KeyedIndex]:
         indexes = []

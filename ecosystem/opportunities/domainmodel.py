@@ -100,6 +100,7 @@ class SharedOpportunity(Aggregate):
         self.notes: list[Note] = []
         self.counterparts: dict[UUID, Counterpart] = {}
         self.links: dict[UUID, LinkedObject] = {}
+        self.erased_subjects: set[UUID] = set()
 
     @classmethod
     def register(cls, owner_id: UUID, fields: dict[str, Any], actor: Actor) -> SharedOpportunity:
@@ -321,6 +322,19 @@ class SharedOpportunity(Aggregate):
     @event("Unlinked")
     def _unlinked(self, object_id: UUID, actor: Actor) -> None:
         del self.links[object_id]
+
+    # --- erasure ----------------------------------------------------------------------------
+
+    def erase_personal_data(self, subjects: list[UUID], actor: Actor) -> None:
+        """Record that these data subjects' personal data was erased (their keys are deleted):
+        from now on no view shows it, whatever still holds a key. Nothing personal is kept."""
+        fresh = sorted(set(subjects) - self.erased_subjects)
+        if fresh:
+            self._personal_data_erased(subjects=fresh, actor=actor)
+
+    @event("PersonalDataErased")
+    def _personal_data_erased(self, subjects: list[UUID], actor: Actor) -> None:
+        self.erased_subjects.update(subjects)
 
     # --- checks -----------------------------------------------------------------------------
 

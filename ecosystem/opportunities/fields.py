@@ -12,6 +12,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from ecosystem.audit.sealing import Sealed
 from ecosystem.errors import InvalidCommand
 from ecosystem.money import Money
 from ecosystem.names import normalise_domain
@@ -48,11 +49,12 @@ OPEN_STAGES = tuple(stage for stage in Stage if stage.is_open)
 
 @dataclass(frozen=True)
 class Contact:
-    """A person at the customer. Personal data: shared only as the owner's policy allows."""
+    """A person at the customer. Personal data: shared only as the owner's policy allows, and
+    recorded sealed with the person's own key (name, email, phone) so it can be erased."""
 
-    name: str
-    email: str = ""
-    phone: str = ""
+    name: str | Sealed
+    email: str | Sealed = ""
+    phone: str | Sealed = ""
     title: str = ""
 
 

@@ -8,13 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import Aggregate
 
 from ecosystem.actors import Actor, Capability, Principal, Role
-from ecosystem.errors import Conflict, InvalidCommand, NotFound, Unauthenticated
+from ecosystem.audit.checkpoints import b64, key_id_of, public_key_from, raw_public_key
+from ecosystem.errors import Conflict, InvalidCommand, NotFound, RoleNotAllowed, Unauthenticated
 from ecosystem.keys import UniqueKey, key_id
 from ecosystem.names import normalise_domain
-from ecosystem.parties.domainmodel import Party, PartyKind, User
+from ecosystem.parties.domainmodel import Party, PartyKind, SigningKey, User
 from ecosystem.service import Idempotency, NetworkBase, Written
 
 TOKEN_PREFIX = "csl_"
@@ -56,7 +58,7 @@ class PartyCommands(NetworkBase):
             claim = UniqueKey("party-domain", domain, party.id, principal.actor)
             return [party, claim], Written(party.id, party.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     def party(self, party_id: UUID) -> Party:
         return self.load(Party, party_id, "party")
@@ -85,7 +87,7 @@ class PartyCommands(NetworkBase):
             claim = self._issue(user, issued, "initial", principal.actor)
             return [user, claim], Written(user.id, user.version)
 
-        written = self.execute(attempt, idempotency)
+        written = self.execute(attempt, idempotency, principal)
         return written, None if written.replayed else issued
 
     def issue_token(
@@ -100,7 +102,7 @@ class PartyCommands(NetworkBase):
             claim = self._issue(fresh, issued, label[:100], principal.actor)
             return [fresh, claim], Written(fresh.id, fresh.version)
 
-        return self.execute(attempt), issued
+        return self.execute(attempt, principal=principal), issued
 
     def revoke_token(self, principal: Principal, user_id: UUID, token_id: UUID) -> Written:
         user = self.user(user_id)
@@ -111,7 +113,7 @@ class PartyCommands(NetworkBase):
             fresh.revoke_token(token_id, principal.actor)
             return [fresh], Written(fresh.id, fresh.version)
 
-        return self.execute(attempt)
+        return self.execute(attempt, principal=principal)
 
     def user(self, user_id: UUID) -> User:
         return self.load(User, user_id, "user")
@@ -136,7 +138,70 @@ class PartyCommands(NetworkBase):
             actor=Actor(party.id, user.id),
             roles=user.roles,
             network_admin=party.network_operator and Role.ADMIN in user.roles,
+            signatures_required=party.signatures_required,
         )
+
+    # --- signing keys -----------------------------------------------------------------------
+
+    def signing_key(self, party_id: UUID, key_id: str) -> Ed25519PublicKey | None:
+        key = self.party(party_id).active_key(key_id)
+        return None if key is None else public_key_from(key.public_key)
+
+    def signing_keys(self, principal: Principal, party_id: UUID) -> list[SigningKey]:
+        """A party's signing keys, active and revoked: public, so anyone can check its acts."""
+        principal.require(Capability.READ)
+        return list(self.party(party_id).signing_keys.values())
+
+    def register_signing_key(
+        self, principal: Principal, party_id: UUID, public_key: str, label: str = "",
+        idempotency: Idempotency | None = None,
+    ) -> tuple[Written, str]:  # fmt: skip
+        """A party admin registers a public key its users sign with; returns the key id."""
+        self._check_own_admin(principal, party_id, "register its signing keys")
+        try:
+            key = public_key_from(public_key)
+        except ValueError as error:
+            raise InvalidCommand(str(error)) from None
+        key_id = key_id_of(key)
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            party = self.party(party_id)
+            party.register_signing_key(key_id, b64(raw_public_key(key)), label.strip()[:100],
+                                       principal.actor)  # fmt: skip
+            return [party], Written(party.id, party.version)
+
+        return self.execute(attempt, idempotency, principal), key_id
+
+    def revoke_signing_key(self, principal: Principal, party_id: UUID, key_id: str) -> Written:
+        self._check_own_admin(principal, party_id, "revoke its signing keys")
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            party = self.party(party_id)
+            party.revoke_signing_key(key_id, principal.actor)
+            return [party], Written(party.id, party.version)
+
+        return self.execute(attempt, principal=principal)
+
+    def require_signatures(self, principal: Principal, party_id: UUID, required: bool) -> Written:
+        """A party admin makes signed commands mandatory for its users, or stops. A network
+        admin may only lift the requirement (a company that lost its keys), and that act is
+        recorded as the operator's."""
+        if required or not (principal.network_admin or principal.actor.is_system):
+            self._check_own_admin(principal, party_id, "decide whether its commands are signed")
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            party = self.party(party_id)
+            party.require_signatures(required, principal.actor)
+            return [party], Written(party.id, party.version)
+
+        return self.execute(attempt, principal=principal)
+
+    def _check_own_admin(self, principal: Principal, party_id: UUID, what: str) -> None:
+        """Only the party's own admins: the network operator must never hold a party's keys."""
+        if principal.party_id != party_id:
+            self.party(party_id)
+            raise RoleNotAllowed(f"only the party's own admins may {what}")
+        principal.require(Capability.MANAGE_USERS)
 
     def _issue(self, user: User, issued: IssuedToken, label: str, actor: Actor) -> UniqueKey:
         token_hash = hash_token(issued.token)

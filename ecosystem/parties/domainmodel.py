@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ecosystem.actors import Actor, Role
-from ecosystem.errors import InvalidCommand, NotFound
+from ecosystem.errors import Conflict, InvalidCommand, NotFound
 
 
 class PartyKind(StrEnum):
@@ -21,8 +21,23 @@ class PartyKind(StrEnum):
     CLOUD_PROVIDER = "cloud_provider"
 
 
+@dataclass
+class SigningKey:
+    """A public key the party's users sign commands with (Ed25519, raw bytes in base64url)."""
+
+    key_id: str
+    public_key: str
+    label: str
+    registered_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
 class Party(Aggregate):
-    """A company on the network. Its name, domain and kind are public to every party."""
+    """A company on the network. Its name, domain, kind and signing keys are public."""
 
     @event("Registered")
     def __init__(
@@ -37,6 +52,59 @@ class Party(Aggregate):
         self.website_domain = website_domain
         self.kind = PartyKind(kind)
         self.network_operator = network_operator
+        self.signing_keys: dict[str, SigningKey] = {}
+        self.signatures_required = False
+
+    # --- signing keys -----------------------------------------------------------------------
+
+    def active_key(self, key_id: str) -> SigningKey | None:
+        key = self.signing_keys.get(key_id)
+        return key if key is not None and key.active else None
+
+    def register_signing_key(self, key_id: str, public_key: str, label: str, actor: Actor) -> None:
+        if key_id in self.signing_keys:
+            raise Conflict(f"the key {key_id} is already registered for this party")
+        self._signing_key_registered(key_id=key_id, public_key=public_key, label=label, actor=actor)
+
+    @event("SigningKeyRegistered")
+    def _signing_key_registered(
+        self, key_id: str, public_key: str, label: str, actor: Actor,
+        timestamp: datetime | None = None,
+    ) -> None:  # fmt: skip
+        assert timestamp is not None
+        self.signing_keys[key_id] = SigningKey(key_id, public_key, label, timestamp)
+
+    def revoke_signing_key(self, key_id: str, actor: Actor) -> None:
+        key = self.signing_keys.get(key_id)
+        if key is None:
+            raise NotFound(f"no signing key {key_id} for this party")
+        if not key.active:
+            raise InvalidCommand(f"the key {key_id} is already revoked")
+        others = [k for k in self.signing_keys.values() if k.active and k.key_id != key_id]
+        if self.signatures_required and not others:
+            raise InvalidCommand(
+                "this is the party's last active key and it requires signed commands: "
+                "register another key first, or stop requiring signatures"
+            )
+        self._signing_key_revoked(key_id=key_id, actor=actor)
+
+    @event("SigningKeyRevoked")
+    def _signing_key_revoked(
+        self, key_id: str, actor: Actor, timestamp: datetime | None = None
+    ) -> None:
+        self.signing_keys[key_id].revoked_at = timestamp
+
+    def require_signatures(self, required: bool, actor: Actor) -> None:
+        if required == self.signatures_required:
+            state = "already requires" if required else "does not require"
+            raise InvalidCommand(f"the party {state} signed commands")
+        if required and not any(k.active for k in self.signing_keys.values()):
+            raise InvalidCommand("register a signing key before requiring signed commands")
+        self._signature_requirement_changed(required=required, actor=actor)
+
+    @event("SignatureRequirementChanged")
+    def _signature_requirement_changed(self, required: bool, actor: Actor) -> None:
+        self.signatures_required = required
 
 
 @dataclass

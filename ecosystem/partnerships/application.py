@@ -32,7 +32,7 @@ class PartnershipCommands(PartyCommands):
                 partnership = Partnership(principal.party_id, partner_id, principal.actor)
             return [partnership], Written(partnership.id, partnership.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     def accept_partnership(
         self, principal: Principal, pair_id: UUID, idempotency: Idempotency | None = None
@@ -84,4 +84,4 @@ class PartnershipCommands(PartyCommands):
             act(partnership)
             return [partnership], Written(partnership.id, partnership.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)

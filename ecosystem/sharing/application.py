@@ -60,7 +60,7 @@ class SharingCommands(PartnershipCommands):
             act(policy)
             return [policy], Written(policy.id, policy.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     def simulate_sharing_change(
         self, principal: Principal, owner_id: UUID, change: PolicyChange

@@ -25,7 +25,7 @@ class SolutionCommands(SharedObjectCommands):
             solution = JointSolution.propose(principal.party_id, role, fields, principal.actor)
             return [solution], Written(solution.id, solution.version)
 
-        return self.execute(attempt, idempotency)
+        return self.execute(attempt, idempotency, principal)
 
     def solution(
         self, principal: Principal, solution_id: UUID, version: int | None = None

@@ -153,7 +153,7 @@ def test_revoking_an_unknown_or_revoked_token_is_refused(user: User) -> None:
 # --- roles ----------------------------------------------------------------------------------
 
 ALLOWED = {
-    Role.ADMIN: set(Capability) - {Capability.MANAGE_POLICY},
+    Role.ADMIN: set(Capability) - {Capability.MANAGE_POLICY, Capability.AUDIT},
     Role.PARTNER_MANAGER: {
         Capability.MANAGE_PARTNERSHIPS,
         Capability.MANAGE_FUNDS,
@@ -162,7 +162,7 @@ ALLOWED = {
     },
     Role.SALES: {Capability.SELL, Capability.READ},
     Role.SECURITY_ADMIN: {Capability.READ, Capability.MANAGE_POLICY, Capability.READ_POLICY},
-    Role.AUDITOR: {Capability.READ, Capability.READ_POLICY},
+    Role.AUDITOR: {Capability.READ, Capability.READ_POLICY, Capability.AUDIT},
 }
 
 
@@ -183,6 +183,15 @@ def test_only_a_network_administrator_registers_parties() -> None:
         party_admin.require(Capability.REGISTER_PARTY)
     Principal(VENDOR, frozenset({Role.ADMIN}), network_admin=True).require(
         Capability.REGISTER_PARTY
+    )
+
+
+def test_only_a_network_administrator_erases_personal_data() -> None:
+    party_admin = Principal(actor=VENDOR, roles=frozenset({Role.ADMIN}))
+    with pytest.raises(RoleNotAllowed, match="network administrator"):
+        party_admin.require(Capability.ERASE_PERSONAL_DATA)
+    Principal(VENDOR, frozenset({Role.ADMIN}), network_admin=True).require(
+        Capability.ERASE_PERSONAL_DATA
     )
 
 
