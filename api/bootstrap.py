@@ -7,9 +7,12 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from api.settings import Settings
+from ecosystem.audit.sealing import PersonalData
 from ecosystem.network import Network
 from policies import PolicyDecisions, PolicyTable
 from projections import OpportunityProjector, ProjectionRunner, ReadModels, ReadModelStore
+from projections.audit.checkpoints import Checkpoints, NetworkKey
+from projections.audit.vault import SubjectKeys
 
 
 def build_network(settings: Settings) -> Network:
@@ -18,9 +21,12 @@ def build_network(settings: Settings) -> Network:
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
     env = {
-        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "PERSISTENCE_MODULE": "projections.audit.ledger:LedgerFactory",  # events + their leaves
         "SQLALCHEMY_URL": settings.database_url,
     }
+    if settings.store_cipher_key:  # every stored event encrypted at rest (AES-GCM)
+        env["CIPHER_TOPIC"] = "eventsourcing.cryptography:AESCipher"
+        env["CIPHER_KEY"] = settings.store_cipher_key
     for attempt in range(3):
         try:
             network = Network(env)
@@ -28,14 +34,23 @@ def build_network(settings: Settings) -> Network:
         except DBAPIError:  # processes starting together on an empty database race to
             if attempt == 2:  # create the event table; the loser finds it on a second look
                 raise
+    network.personal_data = PersonalData(SubjectKeys(_engine(network), network.mapper.cipher))
     wire_policies(network)
     return network
 
 
+def _engine(network: Network) -> Any:
+    return network.factory.datastore.engine  # type: ignore[attr-defined]
+
+
+def checkpoints_of(network: Network, settings: Settings) -> Checkpoints:
+    """The ledger's signed checkpoints, signed with the network key the settings name."""
+    return Checkpoints(_engine(network), NetworkKey(settings.signing_key_path()))
+
+
 def wire_policies(network: Network) -> PolicyDecisions:
     """The policy decisions over the Casbin table in the event store's own database."""
-    engine: Any = network.factory.datastore.engine  # type: ignore[attr-defined]
-    decisions = PolicyDecisions(network, PolicyTable(engine))
+    decisions = PolicyDecisions(network, PolicyTable(_engine(network)))
     network.write_grants = decisions
     return decisions
 
@@ -48,7 +63,9 @@ def policies_of(network: Network) -> PolicyDecisions:
 
 def read_models_of(network: Network, settings: Settings) -> ReadModels:
     """Each company's read models, in the event store's own database."""
-    return ReadModels(read_model_store(network), settings.read_wait_seconds)
+    return ReadModels(
+        read_model_store(network), settings.read_wait_seconds, network.personal_data.open_texts
+    )
 
 
 def read_model_store(network: Network) -> ReadModelStore:

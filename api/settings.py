@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/cosell.db"
@@ -29,10 +31,43 @@ class Settings(BaseSettings):
     poll_seconds: float = Field(
         0.25, gt=0, le=10, description="How often a runner on SQLite looks for new events."
     )
+    signing_key_file: Path | None = Field(
+        None,
+        description="The network's Ed25519 key (PEM) that signs checkpoints; created on first "
+        "use. Default: beside the SQLite file, or var/network-signing-key.pem.",
+    )
+    checkpoint_seconds: float = Field(
+        60.0, ge=0, description="How often `cosell serve` signs a checkpoint (0: only on demand)."
+    )
+    store_cipher_key: str | None = Field(
+        None,
+        description="Encrypt every stored event at rest with this AES key (base64, 16/24/32 "
+        "bytes; `cosell admin create-cipher-key` makes one). Also wraps personal-data keys.",
+    )
+
+    @field_validator("store_cipher_key")
+    @classmethod
+    def _cipher_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            size = len(base64.b64decode(value, validate=True))
+        except (binascii.Error, ValueError):
+            size = 0
+        if size not in (16, 24, 32):
+            raise ValueError("the store cipher key is 16, 24 or 32 bytes in base64")
+        return value
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    def signing_key_path(self) -> Path:
+        if self.signing_key_file is not None:
+            return self.signing_key_file
+        database = self.sqlite_path()
+        folder = database.parent if database is not None else Path("var")
+        return folder / "network-signing-key.pem"
 
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite or ":memory:" in self.database_url:

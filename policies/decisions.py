@@ -17,6 +17,7 @@ import casbin
 from eventsourcing.domain import Aggregate
 from sqlalchemy.exc import IntegrityError
 
+from ecosystem.audit.sealing import PersonalData
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 from ecosystem.opportunities.fields import CORE_FIELDS, leaves_of
 from ecosystem.sharing.domainmodel import SharingPolicy
@@ -36,6 +37,8 @@ class PolicySource(Protocol):
     def sharing_policy_by_id(self, policy_id: UUID) -> SharingPolicy: ...
 
     def involved_in(self, object_id: UUID) -> frozenset[UUID]: ...
+
+    personal_data: PersonalData
 
     @property
     def log_position(self) -> int: ...
@@ -74,8 +77,11 @@ class PolicyDecisions:
                 self._reload()
         return self._masks
 
-    def redaction(self) -> Redaction:
-        return Redaction(self.refresh(), self._source.involved_in)
+    def redaction(self, open_personal_data: bool = True) -> Redaction:
+        """The one redaction function under the policy in force now; personal data opened for
+        the reader, or kept sealed as read models hold it."""
+        opener = self._source.personal_data.open_texts if open_personal_data else None
+        return Redaction(self.refresh(), self._source.involved_in, opener)
 
     def writable(self, party_id: UUID, opportunity: SharedOpportunity) -> frozenset[str]:
         """The detail fields an accepted partner was granted to write (WriteGrants)."""

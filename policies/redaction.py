@@ -17,6 +17,7 @@ from ecosystem.opportunities.fields import CONTACT_PARTS, CORE_FIELDS, Stage
 from ecosystem.shared_objects import SharedObject
 from ecosystem.sharing.rules import INVITED, party_viewer
 from policies.masks import MaskCompiler
+from policies.personal_data import Opener, open_views
 from policies.rendering import as_json, nest, quarter
 from policies.shared_views import Audience, shared_event_view, shared_view
 
@@ -29,11 +30,16 @@ class Redaction:
 
     `audience` says who takes part in an object now; a link between a deal and a solution or
     plan is shown only to the parties of the other side too (without it, links are hidden).
+    `opener` opens sealed personal data for the reader; without it (read models) views keep
+    it sealed, to be opened as they are served.
     """
 
-    def __init__(self, masks: MaskCompiler, audience: Audience | None = None) -> None:
+    def __init__(
+        self, masks: MaskCompiler, audience: Audience | None = None, opener: Opener | None = None
+    ) -> None:
         self._masks = masks
         self.audience = audience
+        self.opener = opener
 
     def seat(self, viewer: UUID, opportunity: Any) -> str | None:
         """How the viewer asks: as itself when it accepted, as `invited`, or not at all."""
@@ -107,7 +113,9 @@ class Redaction:
             for name, value in counterpart.fields.items():
                 if gate.allows(f"counterparts.{name}"):
                     flat[f"counterparts.{party_id}.{name}"] = value
-        return nest(flat)
+        view = nest(flat)
+        open_views([view], self.opener, opportunity.erased_subjects)
+        return view
 
     def event_view(
         self, viewer: UUID, opportunity: SharedOpportunity, event: Any
@@ -140,6 +148,7 @@ class Redaction:
             "participants"
         ):
             view["actor"] = {"party_id": str(actor.party_id), "user_id": str(actor.user_id)}
+        open_views([view], self.opener, opportunity.erased_subjects)
         return view
 
 
@@ -223,4 +232,6 @@ def _event_entries(viewer: UUID, opportunity: SharedOpportunity, event: Any) -> 
         return {"links": ("links", owner, link)}
     if name == "NoteAdded":
         return {"notes": ("notes", author, {"note_id": event.note_id, "text": event.text})}
+    if name == "PersonalDataErased":
+        return {}  # every participant may know that a contact's personal data was erased
     return {"unknown": ("unknown", owner, name)}  # a leaf no mask holds: never shown

@@ -9,8 +9,11 @@ from enum import Enum
 from typing import Any
 from uuid import UUID
 
+from ecosystem.audit.sealing import Sealed
 from ecosystem.money import Money
 from ecosystem.opportunities.fields import Contact
+
+SEALED = "$sealed"  # how a view carries sealed personal data until it is opened for a reader
 
 
 def quarter(day: date | None) -> str | None:
@@ -44,7 +47,12 @@ def _converter(kind: type) -> Callable[[Any], Any]:
     if issubclass(kind, Money):
         return lambda v: {"amount": str(v.amount), "currency": v.currency}
     if issubclass(kind, Contact):
-        return lambda v: {"name": v.name, "email": v.email, "phone": v.phone, "title": v.title}
+        return lambda v: {
+            "name": as_json(v.name), "email": as_json(v.email), "phone": as_json(v.phone),
+            "title": v.title,
+        }  # fmt: skip
+    if issubclass(kind, Sealed):
+        return lambda v: {SEALED: v.token}
     if issubclass(kind, UUID | Decimal):
         return str
     if issubclass(kind, datetime | date):

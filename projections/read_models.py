@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from ecosystem.network import Network
+from policies.personal_data import Opener, open_views
 from projections.funding_kpis import funding_kpis
 from projections.kpis import company_kpis
 from projections.queries import OpportunityQuery, list_opportunities, list_shared
@@ -31,14 +32,20 @@ class ReadModelBehind(Exception):
 
 
 class ReadModels:
-    def __init__(self, store: ReadModelStore, wait_seconds: float = 5.0) -> None:
+    """Rows hold personal data sealed; `opener` opens it for the reader as rows are served."""
+
+    def __init__(
+        self, store: ReadModelStore, wait_seconds: float = 5.0, opener: Opener | None = None
+    ) -> None:
         self.store = store
         self.wait_seconds = wait_seconds
+        self.opener = opener
 
     @classmethod
     def of(cls, network: Network, wait_seconds: float = 5.0) -> ReadModels:
         """The read models kept in the event store's own database."""
-        return cls(ReadModelStore(network.factory.datastore), wait_seconds)  # type: ignore[attr-defined]
+        store = ReadModelStore(network.factory.datastore)  # type: ignore[attr-defined]
+        return cls(store, wait_seconds, network.personal_data.open_texts)
 
     def position(self) -> int:
         return self.store.position()
@@ -60,6 +67,7 @@ class ReadModels:
         """(views, next cursor, position) of one page of the party's opportunities."""
         position = self.reach(needed)
         items, cursor = list_opportunities(self.store, party, query)
+        open_views(items, self.opener)
         return items, cursor, position
 
     def kpis(

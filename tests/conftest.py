@@ -7,7 +7,10 @@ a missing server fails the run instead of skipping.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +31,11 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 POSTGRES_URL = os.environ.get("COSELL_TEST_POSTGRES_URL", "")
+
+# Checkpoints are signed with the network's key file: the tests' stays out of the work tree.
+_KEYS = tempfile.mkdtemp(prefix="cosell-test-keys-")
+atexit.register(shutil.rmtree, _KEYS, True)
+os.environ.setdefault("COSELL_SIGNING_KEY_FILE", str(Path(_KEYS) / "network-signing-key.pem"))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -1,0 +1,53 @@
+"""Who could read one field of an object at a moment: the sharing policy then in force.
+
+An auditor asks this of its own company's data (every party then involved, with the rules
+then in force) or of another company's data (only whether its own company could read it: a
+company's policy towards others is its own business).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ecosystem.audit.checkpoints import utc_text
+from ecosystem.errors import InvalidCommand
+from ecosystem.sharing.domainmodel import SharingPolicy
+from ecosystem.sharing.rules import OBJECT_LEAVES
+from policies.masks import MaskCompiler
+from policies.redaction import Redaction
+from policies.table import default_rows, policy_rows
+
+
+def access_at(
+    found: Any, object_type: str, field: str, owner: UUID, policy: SharingPolicy,
+    viewer: UUID, at: datetime,
+) -> dict[str, Any]:  # fmt: skip
+    """`found` and `policy` as they stood at `at`; the answer as the viewer may have it."""
+    if field not in OBJECT_LEAVES[object_type]:
+        leaves = ", ".join(OBJECT_LEAVES[object_type])
+        raise InvalidCommand(f"{field!r} is not a field of a {object_type}; one of: {leaves}")
+    p_rows, g_rows = default_rows()
+    own_p, own_g = policy_rows(policy)
+    masks = MaskCompiler(p_rows + own_p, g_rows + own_g)
+    seats = Redaction(masks)
+    parties = sorted(found.involved_parties | {owner}) if viewer == owner else [viewer]
+    decisions = []
+    for party in parties:
+        seat = seats.seat(party, found)
+        could = party == owner or (
+            seat is not None and field in masks.mask(seat, str(owner), object_type, "read")
+        )
+        decisions.append({"party_id": str(party), "seat": seat, "could_read": could})
+    answer: dict[str, Any] = {
+        "object_id": str(found.id), "object_type": object_type, "version": found.version,
+        "field": field, "owner_party_id": str(owner), "at": utc_text(at),
+        "policy_version": policy.version, "decisions": decisions,
+    }  # fmt: skip
+    if viewer == owner:
+        answer["rules_in_force"] = [
+            {"viewer": r[0], "object_type": r[2], "field": r[3], "action": r[4], "effect": r[5]}
+            for r in own_p
+        ]
+    return answer

@@ -1,0 +1,235 @@
+"""Verify the stored log against its ledger, the signed checkpoints and party signatures.
+
+Every event is read back and its leaf recomputed (its state digest from the stored bytes and
+the seed kept with its leaf); the leaves are folded into the tree, whose root must equal each
+signed checkpoint's. A changed byte, a deleted, added or reordered event, or a truncated log
+all show: as a leaf that no longer matches (naming its position), or, if the ledger was
+rewritten along with the events, as a root that differs from a checkpoint the network signed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+from uuid import UUID
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.utils import get_topic
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from ecosystem.audit.checkpoints import Checkpoint, CheckpointError, check_no_split_view
+from ecosystem.audit.commitments import commitment
+from ecosystem.audit.domainmodel import SignedCommand
+from ecosystem.audit.leaves import hashed_leaf, state_digest
+from ecosystem.audit.merkle import CompactRange
+from ecosystem.audit.report import PARTY_KEY_EVENTS, KeyRegistry, Report, actor_of, signer_of
+from ecosystem.network import Network
+from ecosystem.parties.domainmodel import Party
+from projections.audit.checkpoints import Checkpoints
+from projections.audit.ledger import LedgerRecorder, ledger
+
+PAGE = 5_000
+SYSTEM = "0" * 32
+SIGNED_TOPIC = get_topic(SignedCommand) + ".Recorded"
+PARTY_TOPICS = {f"{get_topic(Party)}.{name}": name for name in PARTY_KEY_EVENTS}
+_WINDOW = 256  # a signed command's events are recorded just before it, in its transaction
+
+
+def verify_store(
+    network: Network, store: Checkpoints, key: Ed25519PublicKey | None = None, deep: bool = False
+) -> Report:
+    """Check the whole stored log; `deep` also recomputes every event's field commitment."""
+    report = Report()
+    recorder = network.recorder
+    assert isinstance(recorder, LedgerRecorder)
+    engine: Engine = network.factory.datastore.engine  # type: ignore[attr-defined]
+    signed = _checkpoints(store, key, report)  # read before the log: none covers more than it
+    check = _LogCheck(recorder, report, deep)
+    by_size = {c.size: c for c in signed}
+    last_good = 0
+    for size, root, position in check.leaves(engine):
+        checkpoint = by_size.get(size)
+        if checkpoint is None:
+            continue
+        report.counts["checkpoints matched"] += 1
+        if root == checkpoint.root:
+            last_good = size
+        else:
+            report.fail(
+                check.first_position_after(last_good),
+                f"the log's first {size} leaves (to position {position}) do not give the root "
+                f"the network signed at checkpoint {size}: history before it was rewritten",
+            )
+    _beyond(signed, check, report)
+    check.finish()
+    return report
+
+
+def _checkpoints(store: Checkpoints, key: Ed25519PublicKey | None, report: Report) -> list[Any]:
+    found = store.all()
+    if key is None and found:
+        key = store.public_key()
+        report.notes.append(f"checkpoints checked against the network key in {store.key.path}")
+    for checkpoint in found:
+        try:
+            assert key is not None
+            checkpoint.verify(key)
+        except CheckpointError as error:
+            report.fail(None, str(error))
+    try:
+        check_no_split_view(found)
+    except CheckpointError as error:
+        report.fail(None, str(error))
+    report.counts["checkpoints"] = len(found)
+    return found
+
+
+def _beyond(signed: list[Checkpoint], check: _LogCheck, report: Report) -> None:
+    longest = max((c.size for c in signed), default=0)
+    if longest > check.size:
+        report.fail(
+            check.last_position + 1,
+            f"checkpoint {longest} covers {longest} events but only {check.size} are in the "
+            f"log: the log was truncated after position {check.last_position}",
+        )
+
+
+class _LogCheck:
+    """One pass over events and ledger rows, in log order."""
+
+    def __init__(self, recorder: LedgerRecorder, report: Report, deep: bool) -> None:
+        self._recorder = recorder
+        self._report = report
+        self._deep = deep
+        self._range = CompactRange()
+        self._positions: list[int] = []  # the position of each leaf, by leaf index
+        self._keys = KeyRegistry()
+        self._recent: OrderedDict[tuple[str, int], tuple[int, tuple[str, str] | None]] = (
+            OrderedDict()
+        )
+        self._unsigned: dict[tuple[str, int], tuple[int, str]] = {}
+        self.size = 0
+        self.last_position = 0
+
+    def first_position_after(self, size: int) -> int:
+        return self._positions[size] if size < len(self._positions) else self.last_position
+
+    def leaves(self, engine: Engine) -> Iterator[tuple[int, bytes, int]]:
+        """(size, root, position) after each leaf, checking each event on the way: the log as
+        it stood when the check began (what is written meanwhile is left for the next)."""
+        table = self._recorder.events_record_cls.__table__
+        with engine.connect() as connection:  # events first: each has its leaf by the next read
+            last = connection.execute(select(func.max(table.c.id))).scalar() or 0
+        with engine.connect() as connection:
+            head = connection.execute(select(func.max(ledger.c.position))).scalar() or 0
+        events = _rows(engine, table, "id", table.c.id <= max(last, head))
+        leaves = _rows(engine, ledger, "leaf_index", ledger.c.position <= head)
+        event, leaf = next(events, None), next(leaves, None)
+        while event is not None or leaf is not None:
+            if leaf is None or (event is not None and event.id < leaf.position):
+                assert event is not None
+                self._report.fail(event.id, "an event without its leaf: added behind the ledger")
+                event = next(events, None)
+                continue
+            if leaf.leaf_index != self.size or leaf.position <= self.last_position:
+                self._report.fail(leaf.position, "the ledger's leaves are out of order")
+            if event is None or event.id > leaf.position:
+                self._report.fail(leaf.position, "the event recorded at this position is gone")
+                hashed = bytes(leaf.leaf)
+            else:
+                hashed = self._checked(event, leaf)
+                event = next(events, None)
+            self._range.append(hashed)
+            self._positions.append(leaf.position)
+            self.size += 1
+            self.last_position = max(self.last_position, leaf.position)
+            leaf = next(leaves, None)
+            yield self.size, self._range.root(), self.last_position
+
+    def _checked(self, event: Any, leaf: Any) -> bytes:
+        report = self._report
+        state, seed = bytes(event.state), bytes(leaf.seed)
+        object_id = UUID(str(event.originator_id))
+        hashed = hashed_leaf(
+            event.id, object_id.bytes, event.originator_version, event.topic.encode(),
+            state_digest(seed, state), bytes(leaf.content),
+        )  # fmt: skip
+        report.counts["events"] += 1
+        if hashed != bytes(leaf.leaf):
+            report.fail(event.id, "the stored event differs from what was recorded")
+            return hashed
+        decoded = self._decoded(event, state, seed, bytes(leaf.content))
+        if decoded is not None:
+            self._follow(event.id, object_id.hex, event.originator_version, event.topic, decoded)
+        return hashed
+
+    def _decoded(self, event: Any, state: bytes, seed: bytes, content: bytes) -> Any:
+        """The event's recorded JSON, when a check needs it."""
+        topic = event.topic
+        needed = self._deep or topic == SIGNED_TOPIC or topic in PARTY_TOPICS
+        if not (needed or self._keys.any_required):
+            return None
+        try:
+            decoded = json.loads(self._recorder.plain(state))
+        except (ValueError, UnicodeDecodeError):
+            self._report.fail(event.id, "the stored event cannot be read")
+            return None
+        if self._deep and commitment(decoded, seed) != content:
+            self._report.fail(event.id, "the event's field commitment differs from its fields")
+        return decoded
+
+    def _follow(self, position: int, object_hex: str, version: int, topic: str, state: Any) -> None:
+        """Key events, signed commands and acts that need a signature."""
+        actor = actor_of(state)
+        if topic in PARTY_TOPICS:
+            self._keys.apply(object_hex, PARTY_TOPICS[topic], state)
+        if topic == SIGNED_TOPIC:
+            self._signed(position, state)
+            return
+        self._recent[(object_hex, version)] = (position, actor)
+        if len(self._recent) > _WINDOW:
+            self._recent.popitem(last=False)
+        if actor is not None and actor[0] != SYSTEM and self._keys.requires(actor[0]):
+            self._unsigned[(object_hex, version)] = (position, actor[0])
+
+    def _signed(self, position: int, state: dict[str, Any]) -> None:
+        report = self._report
+        document, signature = state.get("document") or {}, state.get("signature") or ""
+        report.counts["signatures"] += 1
+        problem = self._keys.check(document, signature)
+        if problem is not None:
+            report.fail(position, problem)
+        signer = signer_of(document)
+        for object_hex, versions in (state.get("results") or {}).items():
+            for version in versions:
+                found = self._recent.get((object_hex, version))
+                if found is None:
+                    report.fail(position, "a signature recorded apart from the events it signed")
+                    continue
+                if found[1] is not None and found[1] != signer:
+                    report.fail(found[0], "an act recorded for another party than its signer")
+                if problem is None:
+                    self._unsigned.pop((object_hex, version), None)
+
+    def finish(self) -> None:
+        for position, party in self._unsigned.values():
+            self._report.fail(
+                position, f"an act of party {party}, which requires signed commands, unsigned"
+            )
+
+
+def _rows(engine: Engine, table: Any, key: str, bound: Any) -> Iterator[Any]:
+    column = table.c[key]
+    after = -1
+    while True:
+        with engine.connect() as connection:
+            page = connection.execute(
+                select(table).where(column > after, bound).order_by(column).limit(PAGE)
+            ).all()
+        yield from page
+        if len(page) < PAGE:
+            return
+        after = getattr(page[-1], key)
