@@ -9,19 +9,29 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api import problems
-from api.bootstrap import build_network, policies_of, projection_runner, read_models_of
+from api.bootstrap import (
+    build_network,
+    checkpoints_of,
+    policies_of,
+    projection_runner,
+    read_models_of,
+)
 from api.deps import LOG_POSITION
 from api.routers import (
+    audit,
     funding_plans,
     kpis,
     opportunities,
     parties,
     partnerships,
     policies,
+    signing,
     solutions,
 )
 from api.settings import Settings
 from ecosystem.network import Network
+from projections.audit.auditor import Auditor
+from projections.audit.checkpoints import Checkpointer
 
 DESCRIPTION = """
 Cosell is a multi-party co-sell network. Companies share opportunities with their partners
@@ -44,9 +54,13 @@ def create_app(settings: Settings | None = None, network: Network | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = projection_runner(network, settings).start() if settings.run_projections else None
+        seconds = settings.checkpoint_seconds
+        signer = Checkpointer(app.state.checkpoints, seconds).start() if seconds else None
         try:
             yield
         finally:
+            if signer is not None:
+                signer.stop()
             if runner is not None:
                 network.recorded_listeners.remove(runner.wake)
                 runner.stop()
@@ -56,8 +70,13 @@ def create_app(settings: Settings | None = None, network: Network | None = None)
     app.state.network = network
     app.state.policies = policies_of(network)
     app.state.read_models = read_models_of(network, settings)
+    app.state.checkpoints = checkpoints_of(network, settings)
+    app.state.auditor = Auditor(network, app.state.checkpoints, app.state.policies)
     problems.install(app)
-    for module in (parties, partnerships, opportunities, solutions, funding_plans, policies, kpis):
+    for module in (
+        parties, signing, partnerships, opportunities, solutions, funding_plans, policies, kpis,
+        audit,
+    ):  # fmt: skip
         app.include_router(module.router)
 
     @app.middleware("http")

@@ -8,6 +8,8 @@ from uuid import UUID
 import typer
 
 from api.bootstrap import build_network, policies_of
+from api.cli_audit import audit
+from api.cli_keys import keys, sign
 from api.cli_policy import policy
 from api.cli_projections import kpis, projections
 from api.cli_shared import funding_plans, solutions
@@ -25,7 +27,10 @@ app.add_typer(policy, name="policy")
 app.add_typer(projections, name="projections")
 app.add_typer(solutions, name="solutions")
 app.add_typer(funding_plans, name="funding-plans")
+app.add_typer(keys, name="keys")
+app.add_typer(audit, name="audit")
 app.command("kpis")(kpis)
+app.command("sign")(sign)
 
 
 def _network() -> Network:
@@ -146,6 +151,14 @@ def revoke_token(
     except CosellError as error:
         raise _fail(error) from None
     typer.echo("revoked")
+
+
+@admin.command("create-cipher-key")
+def create_cipher_key() -> None:
+    """Print a fresh AES-256 key for COSELL_STORE_CIPHER_KEY (keep it outside the database)."""
+    from eventsourcing.cryptography import AESCipher
+
+    typer.echo(AESCipher.create_key(32))
 
 
 @admin.command("list-parties")

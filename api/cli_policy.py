@@ -16,10 +16,10 @@ from uuid import UUID
 import typer
 
 from api.bootstrap import build_network, policies_of
+from api.cli_keys import KeyFile, Signing, run
 from api.schemas.policies import change_view, policy_public
 from api.settings import Settings
 from ecosystem.actors import Principal
-from ecosystem.errors import CosellError
 from ecosystem.network import Network
 from ecosystem.sharing.application import PolicyChange
 from policies import simulate_change
@@ -32,25 +32,19 @@ Viewer = Annotated[str, typer.Option(help="partners, invited, tier:<name> or par
 ObjectType = Annotated[str, typer.Option(help="The object type the rule is about.")]
 
 
-def _run(token: str, command: Callable[[Network, Principal], Any]) -> None:
-    network = build_network(Settings())
-    try:
-        result = command(network, network.authenticate(token))
-    except CosellError as error:
-        typer.secho(f"error: {error.detail}", fg=typer.colors.RED, err=True)
-        raise typer.Exit(code=1) from None
-    finally:
-        network.close()
-    typer.echo(json.dumps(result, indent=2, default=str))
+def _run(
+    token: str, command: Callable[[Network, Principal], Any], signing: Signing | None = None
+) -> None:
+    typer.echo(json.dumps(run(token, command, signing), indent=2, default=str))
 
 
-def _change(token: str, change: PolicyChange) -> None:
+def _change(token: str, change: PolicyChange, signing: Signing) -> None:
     def command(network: Network, principal: Principal) -> Any:
         owner = principal.party_id
         network.change_sharing_policy(principal, owner, change)
         return policy_public(network.sharing_policy(principal, owner), None).model_dump()
 
-    _run(token, command)
+    _run(token, command, signing)
 
 
 @policy.command("rules")
@@ -75,15 +69,26 @@ def add(
     action: Annotated[str, typer.Option(help="read or write.")] = "read",
     effect: Annotated[str, typer.Option(help="allow or deny.")] = "allow",
     object_type: ObjectType = "opportunity",
+    key: KeyFile = None,
 ) -> None:
     """Add a rule to your company's policy."""
-    _change(token, PolicyChange("add_rule", viewer, object_type, field, action, effect))
+    body = {"viewer": viewer, "object_type": object_type, "field": field, "action": action,
+            "effect": effect}  # fmt: skip
+    _change(
+        token, PolicyChange("add_rule", viewer, object_type, field, action, effect),
+        Signing(key, "POST", "/v1/policies/rules", body),
+    )  # fmt: skip
 
 
 @policy.command("remove")
-def remove(token: Token, rule_id: Annotated[str, typer.Argument(help="The rule's id.")]) -> None:
+def remove(
+    token: Token,
+    rule_id: Annotated[str, typer.Argument(help="The rule's id.")],
+    key: KeyFile = None,
+) -> None:
     """Remove a rule from your company's policy."""
-    _change(token, PolicyChange("remove_rule", rule_id=rule_id))
+    signing = Signing(key, "DELETE", f"/v1/policies/rules/{rule_id}")
+    _change(token, PolicyChange("remove_rule", rule_id=rule_id), signing)
 
 
 @policy.command("preset")
@@ -92,21 +97,28 @@ def preset(
     viewer: Viewer,
     name: Annotated[str, typer.Option("--preset", help="hidden, summary, standard or full.")],
     object_type: ObjectType = "opportunity",
+    key: KeyFile = None,
 ) -> None:
     """Replace a viewer's rules with a sharing preset."""
-    _change(token, PolicyChange("apply_preset", viewer, object_type, preset=name))
+    body = {"viewer": viewer, "object_type": object_type, "preset": name}
+    _change(
+        token, PolicyChange("apply_preset", viewer, object_type, preset=name),
+        Signing(key, "POST", "/v1/policies/presets", body),
+    )  # fmt: skip
 
 
 @policy.command("tier-add")
-def tier_add(token: Token, tier: str, party: UUID) -> None:
+def tier_add(token: Token, tier: str, party: UUID, key: KeyFile = None) -> None:
     """Put a partner in one of your tiers."""
-    _change(token, PolicyChange("add_tier_member", tier=tier, party_id=party))
+    signing = Signing(key, "POST", f"/v1/policies/tiers/{tier}/members", {"party_id": str(party)})
+    _change(token, PolicyChange("add_tier_member", tier=tier, party_id=party), signing)
 
 
 @policy.command("tier-remove")
-def tier_remove(token: Token, tier: str, party: UUID) -> None:
+def tier_remove(token: Token, tier: str, party: UUID, key: KeyFile = None) -> None:
     """Take a partner out of one of your tiers."""
-    _change(token, PolicyChange("remove_tier_member", tier=tier, party_id=party))
+    signing = Signing(key, "DELETE", f"/v1/policies/tiers/{tier}/members/{party}")
+    _change(token, PolicyChange("remove_tier_member", tier=tier, party_id=party), signing)
 
 
 @policy.command("history")

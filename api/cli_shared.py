@@ -12,6 +12,7 @@ from uuid import UUID
 import typer
 
 from api.bootstrap import policies_of
+from api.cli_keys import KeyFile, Signing
 from api.cli_policy import Token, _run
 from ecosystem.actors import Principal
 from ecosystem.funding.domainmodel import CoFundingPlan
@@ -56,27 +57,29 @@ def solution_history(solution: Id, token: Token) -> None:
 
 
 @solutions.command("sign-off")
-def sign_off(solution: Id, token: Token) -> None:
+def sign_off(solution: Id, token: Token, key: KeyFile = None) -> None:
     """Sign the solution off as one of its builders."""
 
     def command(network: Network, principal: Principal) -> Any:
         network.sign_off_solution(principal, solution)
         return _view(network, principal, network.solution(principal, solution))
 
-    _run(token, command)
+    _run(token, command, Signing(key, "POST", f"/v1/solutions/{solution}/sign-off"))
 
 
 @solutions.command("move")
 def move(
-    solution: Id, to: Annotated[Lifecycle, typer.Option(help="The next stage.")], token: Token
-) -> None:
+    solution: Id, to: Annotated[Lifecycle, typer.Option(help="The next stage.")], token: Token,
+    key: KeyFile = None,
+) -> None:  # fmt: skip
     """Move the solution along its lifecycle (the owner)."""
 
     def command(network: Network, principal: Principal) -> Any:
         network.move_solution(principal, solution, to)
         return _view(network, principal, network.solution(principal, solution))
 
-    _run(token, command)
+    signing = Signing(key, "POST", f"/v1/solutions/{solution}/lifecycle", {"to": str(to)})
+    _run(token, command, signing)
 
 
 @funding_plans.command("list")
@@ -99,15 +102,18 @@ def plan_history(plan: Id, token: Token) -> None:
 
 @funding_plans.command("approve")
 def approve(
-    plan: Id, request: Annotated[UUID, typer.Argument(help="The fund request.")], token: Token
-) -> None:
+    plan: Id, request: Annotated[UUID, typer.Argument(help="The fund request.")], token: Token,
+    key: KeyFile = None,
+) -> None:  # fmt: skip
     """Approve your party's portion of a fund request."""
 
     def command(network: Network, principal: Principal) -> Any:
         network.approve_request(principal, plan, request)
         return _view(network, principal, network.funding_plan(principal, plan))
 
-    _run(token, command)
+    _run(
+        token, command, Signing(key, "POST", f"/v1/funding-plans/{plan}/requests/{request}/approve")
+    )
 
 
 @funding_plans.command("reject")
@@ -116,6 +122,7 @@ def reject(
     request: Annotated[UUID, typer.Argument(help="The fund request.")],
     reason: Annotated[str, typer.Option(help="Why the request is rejected.")],
     token: Token,
+    key: KeyFile = None,
 ) -> None:
     """Reject a fund request, with a reason."""
 
@@ -123,4 +130,5 @@ def reject(
         network.reject_request(principal, plan, request, reason)
         return _view(network, principal, network.funding_plan(principal, plan))
 
-    _run(token, command)
+    path = f"/v1/funding-plans/{plan}/requests/{request}/reject"
+    _run(token, command, Signing(key, "POST", path, {"reason": reason}))

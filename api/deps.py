@@ -5,14 +5,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.problems import BadRequest, PreconditionRequired
 from ecosystem.actors import Principal
+from ecosystem.audit.requests import HEADER, SignedRequest, parse_header, request_document
 from ecosystem.errors import Unauthenticated
 from ecosystem.network import Network
 from ecosystem.service import Idempotency
@@ -41,13 +43,34 @@ def get_policies(request: Request) -> PolicyDecisions:
 PoliciesDep = Annotated[PolicyDecisions, Depends(get_policies)]
 
 
-def get_principal(
+async def get_principal(
+    request: Request,
     network: NetworkDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
+    """The caller a bearer token stands for; with the request it signed, if it signed one
+    (checked, against its party's keys, when the command runs)."""
     if credentials is None:
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
-    return network.authenticate(credentials.credentials)
+    principal = await run_in_threadpool(network.authenticate, credentials.credentials)
+    header = request.headers.get(HEADER)
+    if header is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return principal
+    return replace(principal, signed=await signed_request(request, header, principal))
+
+
+async def signed_request(request: Request, header: str, principal: Principal) -> SignedRequest:
+    """What the caller signed: this request, as docs/audit.md describes it."""
+    key_id, signed_at, nonce, signature = parse_header(header)
+    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    document = request_document(
+        method=request.method, path=path, body=await request.body(), nonce=nonce,
+        if_match=request.headers.get("if-match"),
+        idempotency_key=request.headers.get("idempotency-key"),
+        party_id=principal.party_id, user_id=principal.actor.user_id, key_id=key_id,
+        signed_at=signed_at,
+    )  # fmt: skip
+    return SignedRequest(document, signature)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

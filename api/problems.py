@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ecosystem.audit.requests import SignatureRejected, SignatureRequired
 from ecosystem.errors import (
     Conflict,
     CosellError,
@@ -27,6 +28,8 @@ log = logging.getLogger("cosell.api")
 
 STATUS: dict[type[CosellError], int] = {
     Unauthenticated: 401,
+    SignatureRejected: 403,
+    SignatureRequired: 403,
     RoleNotAllowed: 403,
     NotPermitted: 403,
     NotFound: 404,

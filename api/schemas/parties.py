@@ -27,6 +27,9 @@ class PartyPublic(BaseModel):
     kind: PartyKind
     network_operator: bool
     registered_at: datetime
+    signatures_required: bool = Field(
+        description="Whether the party's users must sign every command (see docs/audit.md)."
+    )
 
     @classmethod
     def of(cls, party: Party) -> PartyPublic:
@@ -37,6 +40,7 @@ class PartyPublic(BaseModel):
             kind=party.kind,
             network_operator=party.network_operator,
             registered_at=party.created_on,
+            signatures_required=party.signatures_required,
         )
 
 
