@@ -154,8 +154,6 @@ def _signatures(events: list[dict[str, Any]], report: Report) -> None:
             withheld_covers.update((o, int(v)) for o, v in event.get("covers", []))
             continue
         topic, state = event["topic"], revealed(event["content"])
-        if topic.startswith(PARTY_PREFIX) and topic[len(PARTY_PREFIX) :] in PARTY_KEY_EVENTS:
-            keys.apply(object_id, topic[len(PARTY_PREFIX) :], state)
         if topic.endswith(SIGNED_SUFFIX):
             _signed(keys, position, state, acts, pending, report)
             continue
@@ -163,6 +161,8 @@ def _signatures(events: list[dict[str, Any]], report: Report) -> None:
         acts[(object_id, int(event["version"]))] = (position, actor)
         if actor is not None and actor[0] != SYSTEM and keys.requires(actor[0]):
             pending[(object_id, int(event["version"]))] = (position, actor[0])
+        if topic.startswith(PARTY_PREFIX) and topic[len(PARTY_PREFIX) :] in PARTY_KEY_EVENTS:
+            keys.apply(object_id, topic[len(PARTY_PREFIX) :], state)  # in force from the next
     for act, (position, party) in pending.items():
         if act in withheld_covers:
             report.counts["acts signed by a signature withheld from you"] += 1

@@ -79,7 +79,8 @@ class KeyRegistry:
         """Follow one of a party's key events (`state` as recorded; `party` in hex)."""
         if name == "SigningKeyRegistered":
             key = public_key_from(state["public_key"])
-            self._keys[(party, state["key_id"])] = (key, True)
+            if key_id_of(key) == state["key_id"]:  # a key under another key's id never counts
+                self._keys[(party, state["key_id"])] = (key, True)
         elif name == "SigningKeyRevoked":
             found = self._keys.get((party, state["key_id"]))
             if found is not None:
@@ -104,14 +105,30 @@ class KeyRegistry:
             key, active = found
             if not active:
                 return f"signed with key {document['key_id']} after it was revoked"
-            if key_id_of(key) != document["key_id"]:
-                return "the key registered under that id is another key"
             key.verify(unb64(signature), canonical(document))
         except InvalidSignature:
             return "the party's signature does not match what was recorded as signed"
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             return f"a malformed signed command ({error})"
         return None
+
+
+_ACTOR = b'"actor":{"_type_":"actor","_data_":{"party_id":"'
+_USER = b'","user_id":"'
+
+
+def actor_in(plain: bytes) -> tuple[str, str] | None:
+    """(party hex, user hex) of a recorded event's actor, read straight from its JSON: the
+    `actor` argument comes last in every event Cosell records, and quotes in a text value
+    are escaped, so the last such key is the event's own (what `actor_of` decodes)."""
+    at = plain.rfind(_ACTOR)
+    if at < 0:
+        return None
+    start = at + len(_ACTOR)
+    if plain[start + 32 : start + 32 + len(_USER)] != _USER:
+        return None
+    user = start + 32 + len(_USER)
+    return plain[start : start + 32].decode(), plain[user : user + 32].decode()
 
 
 def actor_of(state: dict[str, Any]) -> tuple[str, str] | None:

@@ -25,17 +25,22 @@ from ecosystem.audit.commitments import commitment
 from ecosystem.audit.domainmodel import SignedCommand
 from ecosystem.audit.leaves import hashed_leaf, state_digest
 from ecosystem.audit.merkle import CompactRange
-from ecosystem.audit.report import PARTY_KEY_EVENTS, KeyRegistry, Report, actor_of, signer_of
+from ecosystem.audit.report import PARTY_KEY_EVENTS, KeyRegistry, Report, actor_in, signer_of
 from ecosystem.network import Network
 from ecosystem.parties.domainmodel import Party
 from projections.audit.checkpoints import Checkpoints
 from projections.audit.ledger import LedgerRecorder, ledger
 
 PAGE = 5_000
+_COLUMNS = {  # events, and ledger rows: in the order `_checked` unpacks them
+    False: ("id", "originator_id", "originator_version", "topic", "state"),
+    True: ("leaf_index", "position", "seed", "content", "leaf"),
+}
 SYSTEM = "0" * 32
 SIGNED_TOPIC = get_topic(SignedCommand) + ".Recorded"
 PARTY_TOPICS = {f"{get_topic(Party)}.{name}": name for name in PARTY_KEY_EVENTS}
 _WINDOW = 256  # a signed command's events are recorded just before it, in its transaction
+_DECODED = {SIGNED_TOPIC, *PARTY_TOPICS}
 
 
 def verify_store(
@@ -50,12 +55,12 @@ def verify_store(
     check = _LogCheck(recorder, report, deep)
     by_size = {c.size: c for c in signed}
     last_good = 0
-    for size, root, position in check.leaves(engine):
+    for size, tree, position in check.leaves(engine):
         checkpoint = by_size.get(size)
         if checkpoint is None:
             continue
         report.counts["checkpoints matched"] += 1
-        if root == checkpoint.root:
+        if tree.root() == checkpoint.root:
             last_good = size
         else:
             report.fail(
@@ -117,8 +122,8 @@ class _LogCheck:
     def first_position_after(self, size: int) -> int:
         return self._positions[size] if size < len(self._positions) else self.last_position
 
-    def leaves(self, engine: Engine) -> Iterator[tuple[int, bytes, int]]:
-        """(size, root, position) after each leaf, checking each event on the way: the log as
+    def leaves(self, engine: Engine) -> Iterator[tuple[int, CompactRange, int]]:
+        """(size, tree, position) after each leaf, checking each event on the way: the log as
         it stood when the check began (what is written meanwhile is left for the next)."""
         table = self._recorder.events_record_cls.__table__
         with engine.connect() as connection:  # events first: each has its leaf by the next read
@@ -147,53 +152,51 @@ class _LogCheck:
             self.size += 1
             self.last_position = max(self.last_position, leaf.position)
             leaf = next(leaves, None)
-            yield self.size, self._range.root(), self.last_position
+            yield self.size, self._range, self.last_position
 
     def _checked(self, event: Any, leaf: Any) -> bytes:
-        report = self._report
-        state, seed = bytes(event.state), bytes(leaf.seed)
-        object_id = UUID(str(event.originator_id))
+        position, object_id, version, topic, state = event
+        seed, content = leaf.seed, leaf.content
+        if not isinstance(object_id, UUID):
+            object_id = UUID(str(object_id))
         hashed = hashed_leaf(
-            event.id, object_id.bytes, event.originator_version, event.topic.encode(),
-            state_digest(seed, state), bytes(leaf.content),
-        )  # fmt: skip
-        report.counts["events"] += 1
-        if hashed != bytes(leaf.leaf):
-            report.fail(event.id, "the stored event differs from what was recorded")
+            position, object_id.bytes, version, topic.encode(), state_digest(seed, state), content
+        )
+        self._report.counts["events"] += 1
+        if hashed != leaf.leaf:
+            self._report.fail(position, "the stored event differs from what was recorded")
             return hashed
-        decoded = self._decoded(event, state, seed, bytes(leaf.content))
-        if decoded is not None:
-            self._follow(event.id, object_id.hex, event.originator_version, event.topic, decoded)
+        if self._deep or topic in _DECODED or self._keys.any_required:
+            self._follow(position, object_id.hex, version, topic, state, seed, content)
         return hashed
 
-    def _decoded(self, event: Any, state: bytes, seed: bytes, content: bytes) -> Any:
-        """The event's recorded JSON, when a check needs it."""
-        topic = event.topic
-        needed = self._deep or topic == SIGNED_TOPIC or topic in PARTY_TOPICS
-        if not (needed or self._keys.any_required):
-            return None
-        try:
-            decoded = json.loads(self._recorder.plain(state))
-        except (ValueError, UnicodeDecodeError):
-            self._report.fail(event.id, "the stored event cannot be read")
-            return None
-        if self._deep and commitment(decoded, seed) != content:
-            self._report.fail(event.id, "the event's field commitment differs from its fields")
-        return decoded
-
-    def _follow(self, position: int, object_hex: str, version: int, topic: str, state: Any) -> None:
-        """Key events, signed commands and acts that need a signature."""
-        actor = actor_of(state)
-        if topic in PARTY_TOPICS:
-            self._keys.apply(object_hex, PARTY_TOPICS[topic], state)
+    def _follow(
+        self, position: int, object_hex: str, version: int, topic: str, state: bytes,
+        seed: bytes, content: bytes,
+    ) -> None:  # fmt: skip
+        """Key events, signed commands and acts that need a signature; in deep mode, the
+        field commitment too."""
+        plain = self._recorder.plain(state)
+        decoded: Any = None
+        if self._deep or topic in _DECODED:
+            try:
+                decoded = json.loads(plain)
+            except (ValueError, UnicodeDecodeError):
+                self._report.fail(position, "the stored event cannot be read")
+                return
+            if self._deep and commitment(decoded, seed) != content:
+                self._report.fail(position, "the event's field commitment differs from its fields")
         if topic == SIGNED_TOPIC:
-            self._signed(position, state)
+            self._signed(position, decoded)
             return
+        actor = actor_in(plain)
         self._recent[(object_hex, version)] = (position, actor)
         if len(self._recent) > _WINDOW:
             self._recent.popitem(last=False)
         if actor is not None and actor[0] != SYSTEM and self._keys.requires(actor[0]):
             self._unsigned[(object_hex, version)] = (position, actor[0])
+        if topic in PARTY_TOPICS:  # in force from the next event on
+            self._keys.apply(object_hex, PARTY_TOPICS[topic], decoded)
 
     def _signed(self, position: int, state: dict[str, Any]) -> None:
         report = self._report
@@ -223,11 +226,12 @@ class _LogCheck:
 
 def _rows(engine: Engine, table: Any, key: str, bound: Any) -> Iterator[Any]:
     column = table.c[key]
+    columns = [table.c[name] for name in _COLUMNS[table.name.endswith("_ledger")]]
     after = -1
     while True:
         with engine.connect() as connection:
             page = connection.execute(
-                select(table).where(column > after, bound).order_by(column).limit(PAGE)
+                select(*columns).where(column > after, bound).order_by(column).limit(PAGE)
             ).all()
         yield from page
         if len(page) < PAGE:
