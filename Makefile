@@ -26,6 +26,7 @@ bench: $(STAMP)  ## benchmarks: figures and ratios, not pass/fail
 	$(BIN)/python bench/policy_redaction.py
 	$(BIN)/python bench/read_model_catchup.py
 	$(BIN)/python bench/read_model_lag.py
+	$(BIN)/python bench/audit_verify.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
