@@ -112,9 +112,7 @@ class _LogCheck:
         self._range = CompactRange()
         self._positions: list[int] = []  # the position of each leaf, by leaf index
         self._keys = KeyRegistry()
-        self._recent: OrderedDict[tuple[str, int], tuple[int, tuple[str, str] | None]] = (
-            OrderedDict()
-        )
+        self._recent: OrderedDict[tuple[str, int], tuple[int, bytes]] = OrderedDict()
         self._unsigned: dict[tuple[str, int], tuple[int, str]] = {}
         self.size = 0
         self.last_position = 0
@@ -166,8 +164,13 @@ class _LogCheck:
         if hashed != leaf.leaf:
             self._report.fail(position, "the stored event differs from what was recorded")
             return hashed
+        object_hex = object_id.hex
+        if topic != SIGNED_TOPIC:  # what a signed command recorded next may name
+            self._recent[(object_hex, version)] = (position, state)
+            if len(self._recent) > _WINDOW:
+                self._recent.popitem(last=False)
         if self._deep or topic in _DECODED or self._keys.any_required:
-            self._follow(position, object_id.hex, version, topic, state, seed, content)
+            self._follow(position, object_hex, version, topic, state, seed, content)
         return hashed
 
     def _follow(
@@ -190,9 +193,6 @@ class _LogCheck:
             self._signed(position, decoded)
             return
         actor = actor_in(plain)
-        self._recent[(object_hex, version)] = (position, actor)
-        if len(self._recent) > _WINDOW:
-            self._recent.popitem(last=False)
         if actor is not None and actor[0] != SYSTEM and self._keys.requires(actor[0]):
             self._unsigned[(object_hex, version)] = (position, actor[0])
         if topic in PARTY_TOPICS:  # in force from the next event on
@@ -212,7 +212,8 @@ class _LogCheck:
                 if found is None:
                     report.fail(position, "a signature recorded apart from the events it signed")
                     continue
-                if found[1] is not None and found[1] != signer:
+                actor = actor_in(self._recorder.plain(found[1]))
+                if actor is not None and actor != signer:
                     report.fail(found[0], "an act recorded for another party than its signer")
                 if problem is None:
                     self._unsigned.pop((object_hex, version), None)
