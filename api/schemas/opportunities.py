@@ -119,6 +119,9 @@ class ContactOut(BaseModel):
     email: str | None = None
     phone: str | None = None
     title: str | None = None
+    erased: bool | None = Field(
+        None, description="True when the person's personal data was erased (docs/audit.md)."
+    )
 
 
 class CustomerOut(BaseModel):

@@ -1,9 +1,10 @@
 """Erasing a person's personal data: their key is deleted, and each deal records the erasure.
 
-A data subject is found by the email, phone or name their contact entries were sealed under
-(see `sealing.identity_of`). Every deal whose history holds them records `PersonalDataErased`
-(the subject's random id, nothing personal) in one transaction; then the key is deleted. A
-crash in between leaves views already showing the data as erased; erasing again completes it.
+A data subject is found by the email or phone their contact entries were recorded with, or
+by the name of entries with neither (see `sealing.identities_of`). Every deal whose history
+holds them records `PersonalDataErased` (the subject's random id, nothing personal) in one
+transaction; then the key is deleted. A crash in between leaves views already showing the
+data as erased; erasing again completes it.
 """
 
 from __future__ import annotations

@@ -73,14 +73,23 @@ def open_sealed(key: bytes, sealed: Sealed) -> tuple[bytes, str] | None:
 
 
 def identity_of(name: str, email: str, phone: str) -> str:
-    """Who a contact is, for finding their key again: the email, else the phone, else the
-    name, normalised. Kept only as a hash, and only until the subject is erased."""
+    """One way a contact is known, normalised: the email, else the phone, else the name."""
     if email.strip():
         return "email:" + email.strip().casefold()
     digits = "".join(c for c in phone if c.isdigit() or c == "+")
     if digits:
         return "phone:" + digits
     return "name:" + " ".join(name.casefold().split())
+
+
+def identities_of(name: str, email: str, phone: str) -> list[str]:
+    """Every way a contact can be found again to erase it: its email and its phone, or, for
+    a contact with neither, its name (a name alone is weak: erasing it erases every contact
+    recorded with only that name). Kept only as hashes, and only until the erasure."""
+    found = [identity_of("", email, "")] if email.strip() else []
+    if any(c.isdigit() for c in phone):
+        found.append(identity_of("", "", phone))
+    return found or [identity_of(name, "", "")]
 
 
 def lookup_of(identity: str) -> str:
@@ -90,8 +99,9 @@ def lookup_of(identity: str) -> str:
 class KeyStore(Protocol):
     """Where each data subject's key lives; the only place anything is ever deleted."""
 
-    def subject_for(self, identity: str) -> tuple[UUID, bytes]:
-        """The subject and key for an identity, created on first use."""
+    def subject_for(self, *identities: str) -> tuple[UUID, bytes]:
+        """The subject and key of the person any of these identities names (each then names
+        it), created on first use."""
         ...
 
     def find(self, identity: str) -> UUID | None: ...
@@ -101,7 +111,7 @@ class KeyStore(Protocol):
         ...
 
     def destroy(self, subject: UUID) -> None:
-        """Delete the subject's key and its identity hash, for good."""
+        """Delete the subject's key and its identity hashes, for good."""
         ...
 
 
@@ -112,17 +122,19 @@ class MemoryKeyStore:
         self._keys: dict[UUID, bytes] = {}
         self._subjects: dict[str, UUID] = {}
 
-    def subject_for(self, identity: str) -> tuple[UUID, bytes]:
-        lookup = lookup_of(identity)
-        subject = self._subjects.get(lookup)
-        if subject is None or subject not in self._keys:
-            subject = UUID(bytes=os.urandom(16))
-            self._subjects[lookup] = subject
-            self._keys[subject] = AESGCM.generate_key(KEY_BYTES * 8)
+    def subject_for(self, *identities: str) -> tuple[UUID, bytes]:
+        lookups = [lookup_of(i) for i in identities]
+        known = [self._subjects[k] for k in lookups if self._subjects.get(k) in self._keys]
+        subject = known[0] if known else UUID(bytes=os.urandom(16))
+        self._keys.setdefault(subject, AESGCM.generate_key(KEY_BYTES * 8))
+        for lookup in lookups:
+            if self._subjects.get(lookup) not in self._keys:
+                self._subjects[lookup] = subject
         return subject, self._keys[subject]
 
     def find(self, identity: str) -> UUID | None:
-        return self._subjects.get(lookup_of(identity))
+        subject = self._subjects.get(lookup_of(identity))
+        return subject if subject in self._keys else None
 
     def keys(self, subjects: Iterable[UUID]) -> dict[UUID, bytes]:
         return {s: self._keys[s] for s in subjects if s in self._keys}
@@ -163,7 +175,7 @@ class PersonalData:
 
     def seal_parts(self, name: str, email: str, phone: str) -> tuple[Sealed | str, ...]:
         """A contact's name, email and phone sealed with its subject's key (empty ones kept)."""
-        subject, key = self.store.subject_for(identity_of(name, email, phone))
+        subject, key = self.store.subject_for(*identities_of(name, email, phone))
         return tuple(seal(key, subject, part) if part else part for part in (name, email, phone))
 
     def open_texts(self, values: Iterable[Sealed]) -> dict[Sealed, str]:

@@ -1,17 +1,20 @@
 """The keys of personal data, one per data subject, in the event store's database.
 
-This table is the one place in Cosell where rows are deleted: erasing a subject deletes its
-key (and the hash of its identity), so the personal data sealed in the events can never be
-opened again. On SQLite the deletion overwrites the freed bytes (`secure_delete`) and the
-write-ahead log is truncated, so the key does not linger in the database file. With a store
-cipher configured, keys are kept wrapped by it, so a copy of the database alone opens nothing.
+These tables are the one place in Cosell where rows are deleted: erasing a subject deletes
+its key (and the hashes of its identities), so the personal data sealed in the events can
+never be opened again. On SQLite the deletion overwrites the freed bytes (`secure_delete`)
+and the write-ahead log is truncated; on PostgreSQL the two small tables are rewritten
+(`VACUUM FULL`), so the key does not linger in the tables' pages. With a store cipher
+configured, keys are kept wrapped by it, so a copy of the database alone opens nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -23,53 +26,84 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from ecosystem.audit.sealing import KEY_BYTES, lookup_of
 from projections.audit.ledger import metadata
 
+log = logging.getLogger("cosell.audit")
 subject_keys = Table(
     "cosell_subject_keys",
     metadata,
     Column("subject", String(32), primary_key=True),
-    Column("lookup", String(64), nullable=False, unique=True),
     Column("key", LargeBinary, nullable=False),
     Column("created_at", String(32), nullable=False),
+)
+# Each way a subject is known (its email, its phone), as a hash: how erasure finds its key.
+subject_lookups = Table(
+    "cosell_subject_lookups",
+    metadata,
+    Column("lookup", String(64), primary_key=True),
+    Column("subject", String(32), nullable=False, index=True),
 )
 
 
 class SubjectKeys:
-    """A KeyStore (see ecosystem.audit.sealing) over the `cosell_subject_keys` table."""
+    """A KeyStore (see ecosystem.audit.sealing) over the two tables above."""
 
     def __init__(self, engine: Engine, cipher: Cipher | None = None) -> None:
         self._engine = engine
         self._cipher = cipher
-        for attempt in range(3):  # processes starting together race to create the table
+        for attempt in range(3):  # processes starting together race to create the tables
             try:
-                metadata.create_all(engine, tables=[subject_keys], checkfirst=True)
+                metadata.create_all(engine, tables=[subject_keys, subject_lookups])
                 break
             except DBAPIError:
                 if attempt == 2:
                     raise
 
-    def subject_for(self, identity: str) -> tuple[UUID, bytes]:
-        lookup = lookup_of(identity)
-        for _ in range(3):
-            found = self._by_lookup(lookup)
-            if found is not None:
-                return found
-            subject, key = UUID(bytes=os.urandom(16)), AESGCM.generate_key(KEY_BYTES * 8)
+    def subject_for(self, *identities: str) -> tuple[UUID, bytes]:
+        lookups = [lookup_of(i) for i in identities]
+        for _ in range(5):
             try:
                 with self._engine.begin() as connection:
-                    connection.execute(
-                        insert(subject_keys).values(
-                            subject=subject.hex, lookup=lookup, key=self._wrap(key),
-                            created_at=datetime.now(UTC).isoformat(),
-                        )
-                    )  # fmt: skip
-                return subject, key
-            except IntegrityError:  # another writer created this subject first
+                    return self._subject_for(connection, lookups)
+            except IntegrityError:  # another writer filed one of these lookups first
                 continue
-        raise RuntimeError("could not create a data subject's key")
+        raise RuntimeError("could not file a data subject's key")
+
+    def _subject_for(self, connection: Any, lookups: list[str]) -> tuple[UUID, bytes]:
+        filed = dict(
+            connection.execute(
+                select(subject_lookups.c.lookup, subject_lookups.c.subject).where(
+                    subject_lookups.c.lookup.in_(lookups)
+                )
+            ).all()
+        )
+        known = [filed[k] for k in lookups if k in filed]
+        stored = None
+        if known:
+            subject = known[0]
+            stored = connection.execute(
+                select(subject_keys.c.key).where(subject_keys.c.subject == subject)
+            ).scalar()
+        if stored is None:  # a new person (or lookups an interrupted erasure left behind)
+            subject, key = os.urandom(16).hex(), AESGCM.generate_key(KEY_BYTES * 8)
+            connection.execute(delete(subject_lookups).where(subject_lookups.c.lookup.in_(lookups)))
+            connection.execute(insert(subject_keys).values(
+                subject=subject, key=self._wrap(key), created_at=datetime.now(UTC).isoformat()
+            ))  # fmt: skip
+            filed = {}
+        else:
+            key = self._unwrap(bytes(stored))
+        fresh = [{"lookup": k, "subject": subject} for k in lookups if k not in filed]
+        if fresh:
+            connection.execute(insert(subject_lookups), fresh)
+        return UUID(subject), key
 
     def find(self, identity: str) -> UUID | None:
-        found = self._by_lookup(lookup_of(identity))
-        return None if found is None else found[0]
+        with self._engine.connect() as connection:
+            found = connection.execute(
+                select(subject_lookups.c.subject).where(
+                    subject_lookups.c.lookup == lookup_of(identity)
+                )
+            ).scalar()
+        return None if found is None else UUID(found)
 
     def keys(self, subjects: Iterable[UUID]) -> dict[UUID, bytes]:
         wanted = [s.hex for s in set(subjects)]
@@ -84,25 +118,30 @@ class SubjectKeys:
         return found
 
     def destroy(self, subject: UUID) -> None:
-        sqlite = self._engine.dialect.name == "sqlite"
+        dialect = self._engine.dialect.name
         with self._engine.connect() as connection:
-            if sqlite:
+            if dialect == "sqlite":  # the freed bytes are overwritten, not left in the file
                 connection.execute(text("PRAGMA secure_delete = ON"))
             connection.execute(delete(subject_keys).where(subject_keys.c.subject == subject.hex))
+            connection.execute(
+                delete(subject_lookups).where(subject_lookups.c.subject == subject.hex)
+            )
             connection.commit()
-            if sqlite:
+            if dialect == "sqlite":
                 connection.execute(text("PRAGMA secure_delete = OFF"))
                 connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
                 connection.commit()
+        if dialect == "postgresql":
+            self._rewrite_tables()
 
-    def _by_lookup(self, lookup: str) -> tuple[UUID, bytes] | None:
-        with self._engine.connect() as connection:
-            row = connection.execute(
-                select(subject_keys.c.subject, subject_keys.c.key).where(
-                    subject_keys.c.lookup == lookup
-                )
-            ).first()
-        return None if row is None else (UUID(row.subject), self._unwrap(bytes(row.key)))
+    def _rewrite_tables(self) -> None:
+        """On PostgreSQL a deleted row stays in its table's pages until they are reused;
+        rewriting the (small) tables drops the old pages, and the key with them."""
+        try:
+            with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("VACUUM FULL cosell_subject_keys, cosell_subject_lookups"))
+        except DBAPIError as error:  # e.g. not the tables' owner: the key is deleted anyway
+            log.warning("could not rewrite the personal-data key tables: %s", type(error).__name__)
 
     def _wrap(self, key: bytes) -> bytes:
         return key if self._cipher is None else self._cipher.encrypt(key)
