@@ -14,7 +14,6 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import pairwise
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -106,6 +105,8 @@ class Checkpoint:
             raise CheckpointError(f"a malformed checkpoint: {error}") from None
         if checkpoint.size < 0 or len(checkpoint.root) != 32:
             raise CheckpointError("a checkpoint has a size of 0 or more and a 32-byte root")
+        if checkpoint.signed_at.tzinfo is None:
+            raise CheckpointError("a checkpoint's time carries its UTC offset")
         return checkpoint
 
     def verify(self, key: Ed25519PublicKey) -> None:
@@ -120,6 +121,8 @@ class Checkpoint:
 
 
 def sign_checkpoint(key: Ed25519PrivateKey, size: int, root: bytes, at: datetime) -> Checkpoint:
+    if at.tzinfo is None:
+        raise ValueError("times are timezone-aware")
     unsigned = Checkpoint(size, root, at.astimezone(UTC), key_id_of(key.public_key()))
     return Checkpoint(
         size, root, unsigned.signed_at, unsigned.key_id, key.sign(unsigned.statement())
@@ -129,8 +132,9 @@ def sign_checkpoint(key: Ed25519PrivateKey, size: int, root: bytes, at: datetime
 def check_no_split_view(checkpoints: Iterable[Checkpoint]) -> None:
     """Checkpoints of one size share one root, and a bigger log was not signed earlier than
     a smaller one; raises CheckpointError naming the two that contradict each other."""
+    found = list(checkpoints)
     by_size: dict[int, Checkpoint] = {}
-    for checkpoint in checkpoints:
+    for checkpoint in found:
         seen = by_size.setdefault(checkpoint.size, checkpoint)
         if seen.root != checkpoint.root:
             raise CheckpointError(
@@ -139,10 +143,13 @@ def check_no_split_view(checkpoints: Iterable[Checkpoint]) -> None:
                 f"{checkpoint.root.hex()[:16]}… signed {utc_text(checkpoint.signed_at)}): "
                 "the network has shown two different histories"
             )
-    ordered = [by_size[size] for size in sorted(by_size)]
-    for smaller, bigger in pairwise(ordered):
-        if bigger.signed_at < smaller.signed_at:
+    latest: Checkpoint | None = None  # the last signed of all smaller sizes so far
+    for size in sorted(by_size):
+        same = [c for c in found if c.size == size]
+        earliest = min(same, key=lambda c: c.signed_at)
+        if latest is not None and earliest.signed_at < latest.signed_at:
             raise CheckpointError(
-                f"checkpoint {bigger.size} was signed before checkpoint {smaller.size}: "
-                "a log never shrinks"
+                f"checkpoint {size} was signed before checkpoint {latest.size}: a log never shrinks"
             )
+        newest = max(same, key=lambda c: c.signed_at)
+        latest = newest if latest is None or newest.signed_at > latest.signed_at else latest

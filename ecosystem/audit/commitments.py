@@ -4,16 +4,17 @@ and check them against the Merkle tree, without learning anything of the others.
 An event's recorded state is a JSON tree. Its commitment is computed bottom-up:
 
 - a scalar:  SHA-256(0x02 || canonical JSON of the value)
-- a list:    SHA-256(0x04 || the commitments of its items, in order)
+- a list:    SHA-256(0x04 || its item digests, in order), where each item's digest is
+             SHA-256(0x06 || salt || commitment of the item)
 - an object: SHA-256(0x03 || its entry digests, sorted), where each entry's digest is
              SHA-256(0x01 || salt || canonical JSON of the key || commitment of the value)
 - a sealed value (personal data, see `sealing`): the commitment stored with it.
 
-Each entry's 16-byte salt is derived from a secret seed kept with the event and the entry's
-path, so a withheld entry shows only an opaque digest: not its key, not its value, and no
-guess of a value can be confirmed. A disclosure is the same tree with withheld entries
-replaced by their digests and revealed entries carrying their salts; anyone can recompute
-the commitment from it.
+Each entry's and item's 16-byte salt is derived from a secret seed kept with the event and
+its path, so a withheld entry or item shows only an opaque digest: not its key, not its
+value, and no guess of a value can be confirmed. A disclosure is the same tree with withheld
+entries and items replaced by their digests and revealed ones carrying their salts; anyone
+can recompute the commitment from it.
 """
 
 from __future__ import annotations
@@ -72,11 +73,18 @@ def commitment(value: Any, seed: bytes, path_key: bytes = b"") -> bytes:
         entries.sort()
         return _sha256(b"\x03" + b"".join(entries)).digest()
     if isinstance(value, list):
-        items = [
-            commitment(item, seed, path_key + _segment(index)) for index, item in enumerate(value)
-        ]
-        return _sha256(b"\x04" + b"".join(items)).digest()
+        digests = (_item_digest(item, seed, path_key, i) for i, item in enumerate(value))
+        return _sha256(b"\x04" + b"".join(digests)).digest()
     return _sha256(b"\x02" + canonical_scalar(value)).digest()
+
+
+def _item_digest(item: Any, seed: bytes, path_key: bytes, index: int) -> bytes:
+    key = path_key + _segment(index)
+    return _sha256(b"\x06" + salt_of(seed, key) + commitment(item, seed, key)).digest()
+
+
+def _container(value: Any) -> bool:
+    return isinstance(value, dict | list)
 
 
 class Reveal:
@@ -122,7 +130,7 @@ def disclose(value: Any, seed: bytes, reveal: Reveal, opener: Opener, path_key: 
             child_key = path_key + b"\x00" + encoded
             salt = salt_of(seed, child_key)
             inner = reveal.child(key)
-            if inner is None:
+            if inner is None or not (inner.whole or _container(child)):  # a path below a value
                 digest = _sha256(
                     b"\x01" + salt + encoded + commitment(child, seed, child_key)
                 ).digest()
@@ -145,9 +153,10 @@ def _list_item(
     item: Any, seed: bytes, reveal: Reveal, opener: Opener, key: bytes, index: int
 ) -> Any:
     inner = reveal.child(index)
-    if inner is None:
-        return {"h": commitment(item, seed, key).hex()}
-    return disclose(item, seed, inner, opener, key)
+    salt = salt_of(seed, key)
+    if inner is None or not (inner.whole or _container(item)):
+        return {"h": _sha256(b"\x06" + salt + commitment(item, seed, key)).hexdigest()}
+    return [salt.hex(), disclose(item, seed, inner, opener, key)]
 
 
 def disclosed_commitment(node: Any) -> bytes:
@@ -166,9 +175,7 @@ def disclosed_commitment(node: Any) -> bytes:
                 entries.sort()
                 return _sha256(b"\x03" + b"".join(entries)).digest()
             if "l" in node:
-                return _sha256(
-                    b"\x04" + b"".join(disclosed_commitment(i) for i in node["l"])
-                ).digest()
+                return _sha256(b"\x04" + b"".join(_disclosed_item(i) for i in node["l"])).digest()
             if "s" in node:
                 return sealed_commitment(bytes.fromhex(node["salt"]), node["s"])
             if "h" in node:
@@ -184,6 +191,17 @@ def disclosed_commitment(node: Any) -> bytes:
     return _sha256(b"\x02" + canonical_scalar(node)).digest()
 
 
+def _disclosed_item(item: Any) -> bytes:
+    if isinstance(item, list) and len(item) == 2:
+        salt, child = item
+        return _sha256(b"\x06" + bytes.fromhex(salt) + disclosed_commitment(child)).digest()
+    if isinstance(item, dict) and set(item) == {"h"}:
+        digest = bytes.fromhex(item["h"])
+        if len(digest) == 32:
+            return digest
+    raise DisclosureError("a list item is [salt, value] or a withheld {'h': digest}")
+
+
 def revealed(node: Any) -> Any:
     """The values a disclosure shows, as plain JSON (withheld parts left out; opened sealed
     values as their text): what an auditor reads."""
@@ -191,7 +209,7 @@ def revealed(node: Any) -> Any:
         if "d" in node:
             return {key: revealed(child) for key, (_, child) in node["d"].items()}
         if "l" in node:
-            return [revealed(item) for item in node["l"]]
+            return [revealed(i[1]) if isinstance(i, list) else None for i in node["l"]]
         if "s" in node:
             return node["s"]
         return None

@@ -92,6 +92,8 @@ class MerkleTree:
             raise ValueError(f"no subtree [{start}, {end}) in a tree of {self.size} leaves")
         width = end - start
         height = (width - 1).bit_length()
+        if start % (1 << height):
+            raise ValueError(f"[{start}, {end}) is not a range RFC 9162 splits a tree into")
         if start % (1 << height) == 0 and (end == self.size or width == 1 << height):
             return self._node(height, start >> height)
         return self.root(end) if start == 0 else self._folded(start, end)
@@ -216,7 +218,7 @@ def verify_inclusion(
     hashed_leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes
 ) -> None:
     """RFC 9162 §2.1.3.2; raises ProofError unless the leaf is at `index` under `root`."""
-    if index >= size:
+    if not 0 <= index < size:
         raise ProofError(f"leaf {index} is outside a tree of {size} leaves")
     fn, sn, r = index, size - 1, hashed_leaf
     for p in proof:
@@ -238,15 +240,15 @@ def verify_consistency(
 ) -> None:
     """RFC 9162 §2.1.4.2; raises ProofError unless the tree of `second` leaves extends the
     tree of `first` leaves: nothing in the first `first` leaves was changed."""
-    if first > second:
-        raise ProofError(f"size {first} comes after size {second}")
+    if not 0 <= first <= second:
+        raise ProofError(f"no consistency from size {first} to size {second}")
     if first == second:
         if proof or first_root != second_root:
             raise ProofError(f"two different roots for the same size {first}")
         return
     if first == 0:
-        if proof:
-            raise ProofError("the empty tree is consistent with any tree without a proof")
+        if proof or first_root != EMPTY_ROOT:
+            raise ProofError("the empty tree has the empty root, and needs no proof")
         return
     if not proof:
         raise ProofError("an empty consistency proof proves nothing")

@@ -77,7 +77,7 @@ def identity_of(name: str, email: str, phone: str) -> str:
     if email.strip():
         return "email:" + email.strip().casefold()
     digits = "".join(c for c in phone if c.isdigit() or c == "+")
-    if digits:
+    if any(c.isdigit() for c in digits):
         return "phone:" + digits
     return "name:" + " ".join(name.casefold().split())
 
