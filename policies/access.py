@@ -43,9 +43,10 @@ def access_at(
     answer: dict[str, Any] = {
         "object_id": str(found.id), "object_type": object_type, "version": found.version,
         "field": field, "owner_party_id": str(owner), "at": utc_text(at),
-        "policy_version": policy.version, "decisions": decisions,
+        "decisions": decisions,
     }  # fmt: skip
-    if viewer == owner:
+    if viewer == owner:  # how often, and how, a company changed its policy is its own business
+        answer["policy_version"] = policy.version
         answer["rules_in_force"] = [
             {"viewer": r[0], "object_type": r[2], "field": r[3], "action": r[4], "effect": r[5]}
             for r in own_p

@@ -67,7 +67,9 @@ class AccessAnswer(BaseModel):
     field: str
     owner_party_id: str
     at: str
-    policy_version: int
+    policy_version: int | None = Field(
+        None, description="The owner's policy version then (only when the owner is your company)."
+    )
     decisions: list[AccessDecision]
     rules_in_force: list[dict[str, str]] | None = Field(
         None, description="The owner's own rules then (only when the owner is your company)."

@@ -49,17 +49,21 @@ def verify_bundle(
     try:
         latest = _checkpoints(bundle, network_key, list(known), report)
         leaves = _leaves(bundle, report)
-        root = root_from_batch(latest.size, leaves, [bytes.fromhex(h) for h in bundle["proof"]])
-    except (CheckpointError, ProofError, DisclosureError, KeyError, TypeError, ValueError) as e:
-        report.fail(None, f"the bundle does not verify: {e}")
+    except (CheckpointError, DisclosureError, KeyError, TypeError, ValueError) as error:
+        report.fail(None, f"the bundle does not verify: {error}")
         return report
-    if root != latest.root:
-        report.fail(
-            None,
-            f"the bundle's events are not those the network signed at checkpoint {latest.size}: "
-            "an event was changed, added or left out",
-        )
-    _complete(bundle["events"], report)
+    try:
+        root = root_from_batch(latest.size, leaves, [bytes.fromhex(h) for h in bundle["proof"]])
+    except (ProofError, KeyError, TypeError, ValueError) as error:
+        report.fail(None, f"the bundle's proof does not verify: {error}")
+    else:
+        if root != latest.root:
+            report.fail(
+                None,
+                f"the bundle's events are not those the network signed at checkpoint "
+                f"{latest.size}: an event was changed, added or left out",
+            )
+    _complete(bundle["events"], report)  # what else can be told, even when the proof fails
     _signatures(bundle["events"], report)
     return report
 

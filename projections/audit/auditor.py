@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
+
 from ecosystem.actors import Capability, Principal
 from ecosystem.audit.bundle import FORMAT
 from ecosystem.audit.checkpoints import b64, key_id_of, raw_public_key, utc_text
@@ -46,12 +48,10 @@ class Auditor:
     def found(self, principal: Principal, object_id: UUID) -> Any:
         """A deal, solution or plan the auditor's company takes part in (else NotFound)."""
         principal.require(Capability.AUDIT)
-        for cls in KINDS:
-            try:
-                return self.network.load(cls, object_id, "object")
-            except NotFound:
-                continue
-        raise NotFound(f"no object with id {object_id}")
+        found = self.network.load(Aggregate, object_id, "object")
+        if type(found) not in KINDS:
+            raise NotFound(f"no object with id {object_id}")
+        return found
 
     def _involved(self, principal: Principal, object_id: UUID) -> Any:
         found = self.found(principal, object_id)
@@ -103,6 +103,8 @@ class Auditor:
         assert at is not None
         if at.tzinfo is None:
             raise InvalidCommand("a time needs its UTC offset, such as 2026-12-01T09:00:00Z")
+        if at > datetime.now(UTC):
+            raise InvalidCommand("that time is still to come")
         events: list[Any] = list(self.network.events.get(object_id))
         versions: list[int] = [e.originator_version for e in events if e.timestamp <= at]
         if not versions:
@@ -118,6 +120,8 @@ class Auditor:
         version = self._version_at(found, object_id, None, at)
         then = self.network.at_version(type(found), object_id, version, "object")
         owner = owner or then.owner_id
+        if owner != then.owner_id and owner not in then.participants:
+            raise InvalidCommand("that party held no data on this object then")
         policy = self.network.policy_of(owner, at)
         return access_at(then, KINDS[type(found)], field, owner, policy, principal.party_id, at)
 
