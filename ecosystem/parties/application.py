@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID, uuid4
 
@@ -163,24 +163,14 @@ class PartyCommands(NetworkBase):
         except ValueError as error:
             raise InvalidCommand(str(error)) from None
         key_id = key_id_of(key)
-
-        def attempt() -> tuple[Sequence[Aggregate], Written]:
-            party = self.party(party_id)
-            party.register_signing_key(key_id, b64(raw_public_key(key)), label.strip()[:100],
-                                       principal.actor)  # fmt: skip
-            return [party], Written(party.id, party.version)
-
-        return self.execute(attempt, idempotency, principal), key_id
+        text, label = b64(raw_public_key(key)), label.strip()[:100]
+        act = lambda party: party.register_signing_key(key_id, text, label, principal.actor)  # noqa: E731
+        return self._change_party(principal, party_id, act, idempotency), key_id
 
     def revoke_signing_key(self, principal: Principal, party_id: UUID, key_id: str) -> Written:
         self._check_own_admin(principal, party_id, "revoke its signing keys")
-
-        def attempt() -> tuple[Sequence[Aggregate], Written]:
-            party = self.party(party_id)
-            party.revoke_signing_key(key_id, principal.actor)
-            return [party], Written(party.id, party.version)
-
-        return self.execute(attempt, principal=principal)
+        act = lambda party: party.revoke_signing_key(key_id, principal.actor)  # noqa: E731
+        return self._change_party(principal, party_id, act)
 
     def require_signatures(self, principal: Principal, party_id: UUID, required: bool) -> Written:
         """A party admin makes signed commands mandatory for its users, or stops. A network
@@ -188,13 +178,19 @@ class PartyCommands(NetworkBase):
         recorded as the operator's."""
         if required or not (principal.network_admin or principal.actor.is_system):
             self._check_own_admin(principal, party_id, "decide whether its commands are signed")
+        act = lambda party: party.require_signatures(required, principal.actor)  # noqa: E731
+        return self._change_party(principal, party_id, act)
 
+    def _change_party(
+        self, principal: Principal, party_id: UUID, act: Callable[[Party], None],
+        idempotency: Idempotency | None = None,
+    ) -> Written:  # fmt: skip
         def attempt() -> tuple[Sequence[Aggregate], Written]:
             party = self.party(party_id)
-            party.require_signatures(required, principal.actor)
+            act(party)
             return [party], Written(party.id, party.version)
 
-        return self.execute(attempt, principal=principal)
+        return self.execute(attempt, idempotency, principal)
 
     def _check_own_admin(self, principal: Principal, party_id: UUID, what: str) -> None:
         """Only the party's own admins: the network operator must never hold a party's keys."""
