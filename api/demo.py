@@ -215,11 +215,13 @@ def describe(view: dict[str, Any], names: dict[str, str]) -> list[str]:
     shown("industry", customer.get("industry"))
     shown("amount", f"{amount['amount']} {amount['currency']}" if amount else None)
     contacts = customer.get("contacts")
-    shown(
-        "contacts", None if contacts is None else ", ".join(c["name"] for c in contacts) or "none"
-    )
+    shown("contacts", None if contacts is None else ", ".join(map(_contact, contacts)) or "none")
     notes = view.get("notes")
     shown("notes", None if notes is None else len(notes))
     counterparts = view.get("counterparts")
     shown("counterparts", None if not counterparts else ", ".join(names[p] for p in counterparts))
     return lines
+
+
+def _contact(contact: dict[str, Any]) -> str:
+    return "(erased)" if contact.get("erased") else str(contact.get("name", "(hidden)"))
