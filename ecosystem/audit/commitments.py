@@ -56,31 +56,45 @@ def _sealed(value: dict[str, Any]) -> dict[str, Any] | None:
 
 def commitment(value: Any, seed: bytes, path_key: bytes = b"") -> bytes:
     """The commitment to a recorded JSON value (the whole state, by default)."""
-    if isinstance(value, dict):
-        sealed = _sealed(value)
-        if sealed is not None:
-            return bytes.fromhex(sealed["h"])
-        entries = []
-        for key, child in value.items():
-            encoded = canonical_scalar(key)
-            child_key = path_key + b"\x00" + encoded
-            entries.append(
-                _sha256(
-                    b"\x01" + salt_of(seed, child_key) + encoded
-                    + commitment(child, seed, child_key)
-                ).digest()
-            )  # fmt: skip
-        entries.sort()
-        return _sha256(b"\x03" + b"".join(entries)).digest()
-    if isinstance(value, list):
-        digests = (_item_digest(item, seed, path_key, i) for i, item in enumerate(value))
-        return _sha256(b"\x04" + b"".join(digests)).digest()
-    return _sha256(b"\x02" + canonical_scalar(value)).digest()
+    salted = b"\x10" + seed
+    sha = _sha256
+
+    def commit(value: Any, path_key: bytes) -> bytes:  # the write path: kept tight
+        kind = type(value)
+        if kind is dict:
+            if value.get("_type_") == SEALED and len(value) == 2:
+                return bytes.fromhex(value["_data_"]["h"])
+            entries = []
+            for key, child in value.items():
+                encoded = _encoded_key(key)
+                child_key = path_key + b"\x00" + encoded
+                salt = sha(salted + child_key).digest()[:16]
+                entries.append(sha(b"\x01" + salt + encoded + commit(child, child_key)).digest())
+            entries.sort()
+            return sha(b"\x03" + b"".join(entries)).digest()
+        if kind is list:
+            items = []
+            for index, item in enumerate(value):
+                item_key = path_key + b"\x00" + str(index).encode()
+                salt = sha(salted + item_key).digest()[:16]
+                items.append(sha(b"\x06" + salt + commit(item, item_key)).digest())
+            return sha(b"\x04" + b"".join(items)).digest()
+        return sha(b"\x02" + canonical_scalar(value)).digest()
+
+    return commit(value, path_key)
 
 
-def _item_digest(item: Any, seed: bytes, path_key: bytes, index: int) -> bytes:
-    key = path_key + _segment(index)
-    return _sha256(b"\x06" + salt_of(seed, key) + commitment(item, seed, key)).digest()
+_KEYS: dict[str, bytes] = {}
+
+
+def _encoded_key(key: str) -> bytes:
+    """A key's canonical JSON, remembered: events repeat the same few keys."""
+    found = _KEYS.get(key)
+    if found is None:
+        found = canonical_scalar(key)
+        if len(_KEYS) < 10_000:
+            _KEYS[key] = found
+    return found
 
 
 def _container(value: Any) -> bool:

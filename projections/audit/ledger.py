@@ -37,6 +37,7 @@ ledger = Table(
     Column("leaf", LargeBinary(32), nullable=False),
 )
 ADOPT_PAGE = 5_000
+_LAST_LEAF = select(func.max(ledger.c.leaf_index))
 
 
 class LedgerRecorder(SQLAlchemyApplicationRecorder):
@@ -86,7 +87,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
 
     @staticmethod
     def _next_leaf_index(session: Session) -> int:
-        last = session.execute(select(func.max(ledger.c.leaf_index))).scalar()
+        last = session.execute(_LAST_LEAF).scalar()
         return 0 if last is None else int(last) + 1
 
     def adopt_existing(self) -> int:

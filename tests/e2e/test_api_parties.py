@@ -13,7 +13,10 @@ if TYPE_CHECKING:
     from httpx2 import Response
 
 FABRIKAM = {"name": "Fabrikam Systems", "website_domain": "fabrikam.example", "kind": "si"}
-PUBLIC_ENTRY = {"id", "name", "website_domain", "kind", "network_operator", "registered_at"}
+PUBLIC_ENTRY = {
+    "id", "name", "website_domain", "kind", "network_operator", "registered_at",
+    "signatures_required",
+}  # fmt: skip
 
 
 def network_admin(world: World) -> Caller:

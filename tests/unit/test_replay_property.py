@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ecosystem.actors import Actor
+from ecosystem.audit.sealing import PersonalData, Sealed
 from ecosystem.errors import CosellError
 from ecosystem.money import Money
 from ecosystem.network import Network
@@ -105,13 +106,17 @@ def typed(value: Any) -> tuple[str, Any]:
     return (type(value).__name__, value)
 
 
-def state_of(opp: SharedOpportunity) -> dict[str, Any]:
+def state_of(opp: SharedOpportunity, personal: PersonalData | None = None) -> dict[str, Any]:
+    """The deal's state; contacts as their text (stored, their personal data is sealed)."""
+    fields = copy.deepcopy(opp.fields)
+    if personal is not None:
+        fields["customer.contacts"] = [opened(c, personal) for c in fields["customer.contacts"]]
     return {
         "version": opp.version,
         "modified_on": opp.modified_on,
         "stage": typed(opp.stage),
         "closing_reason": opp.closing_reason,
-        "fields": copy.deepcopy(opp.fields),
+        "fields": fields,
         "participants": {
             party: (typed(p.role), typed(p.status), p.since)
             for party, p in opp.participants.items()
@@ -119,6 +124,13 @@ def state_of(opp: SharedOpportunity) -> dict[str, Any]:
         "notes": [(n.note_id, n.author, n.text, n.written_at) for n in opp.notes],
         "counterparts": {party: dict(c.fields) for party, c in opp.counterparts.items()},
     }
+
+
+def opened(contact: Contact, personal: PersonalData) -> Contact:
+    parts = [contact.name, contact.email, contact.phone]
+    texts = personal.open_texts(p for p in parts if isinstance(p, Sealed))
+    name, email, phone = (texts.get(p, p) if isinstance(p, Sealed) else p for p in parts)
+    return Contact(name, email, phone, contact.title)
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -141,6 +153,8 @@ def test_a_deal_rebuilt_from_its_stored_events_is_the_deal_that_was_worked(
         sqlite_network.save(opp)
         seen[opp.version] = state_of(opp)
 
-    assert state_of(sqlite_network.repository.get(opp.id)) == state_of(opp)
+    personal = sqlite_network.personal_data
+    assert state_of(sqlite_network.repository.get(opp.id), personal) == state_of(opp)
     for version, state in seen.items():
-        assert state_of(sqlite_network.repository.get(opp.id, version=version)) == state
+        stored = sqlite_network.repository.get(opp.id, version=version)
+        assert state_of(stored, personal) == state
