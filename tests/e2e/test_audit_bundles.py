@@ -1,7 +1,8 @@
-"""Audit bundles checked offline by the real `cosell audit verify`: tampering, keys, split views."""
+"""Audit bundles checked offline by `cosell audit verify`: tampering, keys, split views."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -14,8 +15,10 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from typer.testing import CliRunner
 
 from api.bootstrap import checkpoints_of
+from api.cli import app
 from api.settings import Settings
 from ecosystem.actors import Role
 from ecosystem.audit.bundle import verify_bundle
@@ -35,13 +38,25 @@ COSELL = Path(sys.executable).with_name("cosell")
 CHANGED = "an event was changed, added or left out"
 
 
-def verify_offline(folder: Path, runs: dict[str, tuple[Any, list[str]]]) -> dict[str, str]:
-    """`cosell audit verify` on each bundle, all at once, in processes that know of no database;
-    each run's output, headed by its exit code."""
+def verify_offline(
+    folder: Path, runs: dict[str, tuple[Any, list[str]]], processes: bool = False
+) -> dict[str, str]:
+    """`cosell audit verify` on each bundle, knowing of no database: in processes of their
+    own (all at once), or run in this one by the same command line; each run's output,
+    headed by its exit code."""
+    for name, (bundle, _) in runs.items():
+        (folder / f"{name}.json").write_text(json.dumps(bundle))
+    if not processes:
+        cleared = {k: None for k in os.environ if k.startswith("COSELL_")}
+        found = {}
+        with contextlib.chdir(folder):
+            for name, (_, args) in runs.items():
+                command = ["audit", "verify", f"{name}.json", *args]
+                found[name] = CliRunner().invoke(app, command, env=cleared)
+        return {name: f"exit {r.exit_code}\n{r.output}" for name, r in found.items()}
     env = {k: v for k, v in os.environ.items() if not k.startswith("COSELL_")}
     started: dict[str, subprocess.Popen[str]] = {}
-    for name, (bundle, args) in runs.items():
-        (folder / f"{name}.json").write_text(json.dumps(bundle))
+    for name, (_, args) in runs.items():
         started[name] = subprocess.Popen(
             [str(COSELL), "audit", "verify", f"{name}.json", *args], cwd=folder, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -105,7 +120,7 @@ def test_a_downloaded_bundle_verifies_offline_against_the_network_s_key_and_no_o
     found = verify_offline(offline, {
         "bundle": (bundle, ["--network-key", key["public_key"]]),
         "stranger": (bundle, ["--network-key", stranger]),
-    })  # fmt: skip
+    }, processes=True)  # fmt: skip
     assert found["bundle"].startswith("exit 0\nverified"), found["bundle"]
     assert "note:" not in found["bundle"]  # checked against the key it was given
     assert found["stranger"].startswith("exit 1\nFAILED"), found["stranger"]

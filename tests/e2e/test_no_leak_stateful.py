@@ -225,6 +225,7 @@ class NoLeak(RuleBasedStateMachine):
         self.deals: dict[str, str] = {}  # deal id -> owner party id
         self.judged: dict[str, Any] = {}  # deal id -> what its reads depended on when judged
         self.loaded: dict[Any, Any] = {}  # deal id -> the stored deal (and events), until a write
+        self.opened: dict[Sealed, str] = {}  # sealed contact parts, as their text
 
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
@@ -277,9 +278,12 @@ class NoLeak(RuleBasedStateMachine):
         return response
 
     def open_text(self, part: Any) -> str:
+        """A stored contact part as text (nobody is erased here: what was opened stays so)."""
         if not isinstance(part, Sealed):
             return str(part)
-        return self.network.personal_data.open_texts([part])[part]
+        if part not in self.opened:
+            self.opened.update(self.network.personal_data.open_texts([part]))
+        return self.opened[part]
 
     def stored(self, deal_id: str) -> Any:
         """The deal as stored, loaded directly (as its owner), not through HTTP."""

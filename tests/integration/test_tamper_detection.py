@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from uuid import UUID
 
@@ -17,7 +15,7 @@ from sqlalchemy import delete, insert, select, text
 from sqlalchemy.engine import Connection, Engine
 from typer.testing import CliRunner
 
-from api.bootstrap import build_network, checkpoints_of
+from api.bootstrap import checkpoints_of
 from api.cli import app
 from api.demo import issue_demo_tokens, seed
 from api.settings import Settings
@@ -31,7 +29,7 @@ from projections.audit.checkpoints import Checkpoints
 from projections.audit.ledger import ledger
 from projections.audit.verify_store import verify_store
 
-ROUNDS = 30  # tamperings of each kind, per store, each on a fresh copy of the log
+ROUNDS = 30  # tamperings of each kind, per store, each on the untampered log
 ALPHABETS = (b"0123456789", b"abcdefghijklmnopqrstuvwxyz", b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 Tampering = Callable[[Connection, random.Random, int, int], int]  # -> expected first bad
 
@@ -50,25 +48,21 @@ class Copy:
 
 
 class SignedLog:
-    """The demo log, signed at two checkpoints, and fresh copies of it to tamper with: on
-    SQLite a copy of the database file, on PostgreSQL the same tables restored afterwards."""
+    """The demo log, signed at two checkpoints, to tamper with: after each tampering its
+    events and ledger rows are restored, so every round starts from the signed log."""
 
-    def __init__(self, network: Network, url: str, folder: Path) -> None:
+    def __init__(self, network: Network, url: str) -> None:
         self.original = Copy(network, checkpoints_of(network, Settings(database_url=url)), url)
         seed(network)
         self.checkpoint_sizes = [self._sign()]
         record_a_week_of_activity(network)
         self.checkpoint_sizes.append(self._sign())
         self.size = self.checkpoint_sizes[-1]
-        self._folder = folder
-        self._copies = 0
         engine = self.original.engine()
         with engine.connect() as db:
             ids = db.execute(text("SELECT id FROM network_events ORDER BY id")).scalars().all()
             leaves = db.execute(text("SELECT position FROM cosell_ledger ORDER BY leaf_index"))
             assert ids == list(leaves.scalars()) == list(range(1, self.size + 1)), "not dense"
-            if engine.dialect.name == "sqlite":  # the copies must hold every committed write
-                assert db.execute(text("PRAGMA wal_checkpoint(TRUNCATE)")).one()[0] == 0
         self._tables = [network.recorder.events_record_cls.__table__, ledger]  # type: ignore[attr-defined]
         with engine.connect() as db:
             self._rows = [[r._asdict() for r in db.execute(select(t))] for t in self._tables]
@@ -80,24 +74,11 @@ class SignedLog:
 
     @contextmanager
     def copy(self) -> Iterator[Copy]:
-        path = Settings(database_url=self.original.url).sqlite_path()
-        if path is None:
-            try:
-                yield self.original
-            finally:
-                self._restore()
-            return
-        self._copies += 1
-        copied = self._folder / f"copy-{self._copies}.db"
-        shutil.copyfile(path, copied)
-        settings = Settings(database_url=f"sqlite:///{copied}")
-        network = build_network(settings)
+        """The log to tamper with; afterwards its events and ledger rows are as they were."""
         try:
-            yield Copy(network, checkpoints_of(network, settings), settings.database_url)
+            yield self.original
         finally:
-            network.close()
-            for leftover in self._folder.glob(f"{copied.name}*"):
-                leftover.unlink()
+            self._restore()
 
     def _restore(self) -> None:
         with self.original.engine().begin() as db:
@@ -128,8 +109,8 @@ def record_a_week_of_activity(network: Network) -> None:
 
 
 @pytest.fixture
-def log(network: Network, database_url: str, tmp_path: Path) -> SignedLog:
-    return SignedLog(network, database_url, tmp_path)
+def log(network: Network, database_url: str) -> SignedLog:
+    return SignedLog(network, database_url)
 
 
 def _event(db: Connection, position: int) -> Any:

@@ -299,10 +299,10 @@ def replay(
 
 
 def budget(database_url: str) -> settings:
-    """25 examples on SQLite and 10 on PostgreSQL by default; a longer profile's count (a
+    """15 examples on SQLite and 8 on PostgreSQL by default; a longer profile's count (a
     quarter of it on PostgreSQL) when one is loaded."""
     loaded, sqlite = settings(), Settings(database_url=database_url).is_sqlite
-    count = 25 if sqlite else 10
+    count = 15 if sqlite else 8
     if loaded.max_examples > settings.get_profile("default").max_examples:
         count = loaded.max_examples if sqlite else loaded.max_examples // 4
     return settings(loaded, max_examples=count, suppress_health_check=[HealthCheck.too_slow])
