@@ -93,6 +93,9 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
     def adopt_existing(self) -> int:
         """Give leaves to the events of a log that was written before it had a ledger; only
         ever when the ledger is empty (any other event without a leaf is a tampering sign)."""
+        with self.transaction(commit=False) as session:  # the usual case, without a lock
+            if self._next_leaf_index(session) != 0:
+                return 0
         with self.transaction(commit=True) as session:
             self._lock_table(session)
             if self._next_leaf_index(session) != 0:
