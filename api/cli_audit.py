@@ -77,6 +77,9 @@ def verify(
         list[Path] | None, typer.Option(help="A checkpoint you kept (JSON); repeat for more.")
     ] = None,
     deep: Annotated[bool, typer.Option(help="Also recheck every field commitment.")] = False,
+    jobs: Annotated[
+        int | None, typer.Option(min=1, help="Threads verifying signatures [one per core].")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Verify the stored log (no BUNDLE) or a bundle; exit 1 and name the first bad position."""
@@ -86,12 +89,12 @@ def verify(
             loaded = json.loads(bundle.read_text())
         except (OSError, ValueError) as error:
             raise typer.BadParameter(f"cannot read {bundle}: {error}") from None
-        _report(verify_bundle(loaded, key, _known(known or [])), as_json)
+        _report(verify_bundle(loaded, key, _known(known or []), jobs), as_json)
         return
     settings = Settings()
     network = build_network(settings)
     try:
-        report = verify_store(network, checkpoints_of(network, settings), key, deep)
+        report = verify_store(network, checkpoints_of(network, settings), key, deep, jobs)
     finally:
         network.close()
     _report(report, as_json)

@@ -29,6 +29,7 @@ from ecosystem.audit.commitments import DisclosureError, disclosed_commitment, r
 from ecosystem.audit.leaves import Leaf
 from ecosystem.audit.merkle import ProofError, root_from_batch, verify_consistency
 from ecosystem.audit.report import PARTY_KEY_EVENTS, KeyRegistry, Report, actor_of, signer_of
+from ecosystem.audit.signature_checks import SignatureChecks, default_jobs
 
 FORMAT = "cosell-audit-bundle/1"
 SIGNED_SUFFIX = ":SignedCommand.Recorded"
@@ -40,8 +41,10 @@ def verify_bundle(
     bundle: dict[str, Any],
     network_key: Ed25519PublicKey | None = None,
     known: Iterable[Checkpoint] = (),
+    jobs: int | None = None,
 ) -> Report:
-    """Everything a bundle claims, checked; `known` are checkpoints the auditor kept."""
+    """Everything a bundle claims, checked; `known` are checkpoints the auditor kept; party
+    signatures are verified on `jobs` threads (by default, one per core)."""
     report = Report()
     if bundle.get("format") != FORMAT:
         report.fail(None, f"not a {FORMAT} file")
@@ -64,7 +67,7 @@ def verify_bundle(
                 f"{latest.size}: an event was changed, added or left out",
             )
     _complete(bundle["events"], report)  # what else can be told, even when the proof fails
-    _signatures(bundle["events"], report)
+    _signatures(bundle["events"], report, jobs or default_jobs())
     return report
 
 
@@ -146,27 +149,14 @@ def _complete(events: list[dict[str, Any]], report: Report) -> None:
     report.counts["objects"] = len(versions)
 
 
-def _signatures(events: list[dict[str, Any]], report: Report) -> None:
+def _signatures(events: list[dict[str, Any]], report: Report, jobs: int) -> None:
     """Party signatures, against the keys the disclosed `Party` events register."""
     keys = KeyRegistry()
-    acts: dict[tuple[str, int], tuple[int, tuple[str, str] | None]] = {}
     pending: dict[tuple[str, int], tuple[int, str]] = {}
     withheld_covers: set[tuple[str, int]] = set()
-    for event in sorted(events, key=lambda e: int(e["position"])):
-        position, object_id = int(event["position"]), event["object_id"]
-        if event.get("withheld"):
-            withheld_covers.update((o, int(v)) for o, v in event.get("covers", []))
-            continue
-        topic, state = event["topic"], revealed(event["content"])
-        if topic.endswith(SIGNED_SUFFIX):
-            _signed(keys, position, state, acts, pending, report)
-            continue
-        actor = actor_of(state)
-        acts[(object_id, int(event["version"]))] = (position, actor)
-        if actor is not None and actor[0] != SYSTEM and keys.requires(actor[0]):
-            pending[(object_id, int(event["version"]))] = (position, actor[0])
-        if topic.startswith(PARTY_PREFIX) and topic[len(PARTY_PREFIX) :] in PARTY_KEY_EVENTS:
-            keys.apply(object_id, topic[len(PARTY_PREFIX) :], state)  # in force from the next
+    with SignatureChecks(keys, report, jobs) as checks:
+        _follow(events, checks, pending, withheld_covers)
+        checks.finish()
     for act, (position, party) in pending.items():
         if act in withheld_covers:
             report.counts["acts signed by a signature withheld from you"] += 1
@@ -175,20 +165,45 @@ def _signatures(events: list[dict[str, Any]], report: Report) -> None:
                                   "without a valid signature")  # fmt: skip
 
 
+def _follow(
+    events: list[dict[str, Any]], checks: SignatureChecks,
+    pending: dict[tuple[str, int], tuple[int, str]], withheld_covers: set[tuple[str, int]],
+) -> None:  # fmt: skip
+    keys = checks.keys
+    acts: dict[tuple[str, int], tuple[int, tuple[str, str] | None]] = {}
+    for event in sorted(events, key=lambda e: int(e["position"])):
+        position, object_id = int(event["position"]), event["object_id"]
+        if event.get("withheld"):
+            withheld_covers.update((o, int(v)) for o, v in event.get("covers", []))
+            continue
+        topic, state = event["topic"], revealed(event["content"])
+        if topic.endswith(SIGNED_SUFFIX):
+            _signed(checks, position, state, acts, pending)
+            continue
+        actor = actor_of(state)
+        acts[(object_id, int(event["version"]))] = (position, actor)
+        if actor is not None and actor[0] != SYSTEM and keys.requires(actor[0]):
+            pending[(object_id, int(event["version"]))] = (position, actor[0])
+        if topic.startswith(PARTY_PREFIX) and topic[len(PARTY_PREFIX) :] in PARTY_KEY_EVENTS:
+            keys.apply(object_id, topic[len(PARTY_PREFIX) :], state)  # in force from the next
+
+
 def _signed(
-    keys: KeyRegistry, position: int, state: Any, acts: dict[tuple[str, int], Any],
-    pending: dict[tuple[str, int], Any], report: Report,
+    checks: SignatureChecks, position: int, state: Any, acts: dict[tuple[str, int], Any],
+    pending: dict[tuple[str, int], Any],
 ) -> None:  # fmt: skip
     document, signature = state.get("document") or {}, state.get("signature") or ""
-    problem = keys.check(document, signature)
-    report.counts["signatures"] += 1
-    if problem is not None:
-        report.fail(position, problem)
     signer = signer_of(document)
+    signed: list[tuple[str, int]] = []
     for object_id, versions in (state.get("results") or {}).items():
         for version in versions:
             found = acts.get((object_id, int(version)))
             if found is not None and found[1] is not None and found[1] != signer:
-                report.fail(found[0], "an act recorded for another party than its signer")
-            if problem is None:
-                pending.pop((object_id, int(version)), None)
+                checks.report.fail(found[0], "an act recorded for another party than its signer")
+            signed.append((object_id, int(version)))
+    checks.submit(position, document, signature, lambda: _acquit(pending, signed))
+
+
+def _acquit(pending: dict[tuple[str, int], Any], acts: list[tuple[str, int]]) -> None:
+    for act in acts:
+        pending.pop(act, None)

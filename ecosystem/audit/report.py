@@ -11,7 +11,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ecosystem.audit.canonical import canonical
@@ -46,11 +45,15 @@ class Report:
     def fail(self, position: int | None, what: str) -> None:
         self.problems.append(Problem(position, what))
 
+    def ordered(self) -> list[Problem]:
+        """The problems in log order (checks on other threads report as they finish)."""
+        return sorted(self.problems, key=lambda p: (p.position is None, p.position or 0))
+
     def as_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "first_bad_position": self.first_bad_position,
-            "problems": [{"position": p.position, "problem": p.what} for p in self.problems],
+            "problems": [{"position": p.position, "problem": p.what} for p in self.ordered()],
             "notes": self.notes,
             "checked": dict(self.counts),
         }
@@ -61,9 +64,8 @@ class Report:
         lines = [f"{head} ({checked})"]
         if self.first_bad_position is not None:
             lines.append(f"first bad position: {self.first_bad_position}")
-        ordered = sorted(self.problems, key=lambda p: (p.position is None, p.position or 0))
         lines += [f"  position {p.position}: {p.what}" if p.position is not None
-                  else f"  {p.what}" for p in ordered]  # fmt: skip
+                  else f"  {p.what}" for p in self.ordered()]  # fmt: skip
         lines += [f"  note: {note}" for note in self.notes]
         return lines
 
@@ -95,8 +97,11 @@ class KeyRegistry:
     def any_required(self) -> bool:
         return bool(self._requiring)
 
-    def check(self, document: dict[str, Any], signature: str) -> str | None:
-        """Why a signed command does not verify now, or None if it does."""
+    def prepared(
+        self, document: dict[str, Any], signature: str
+    ) -> tuple[Ed25519PublicKey, bytes, bytes] | str:
+        """(key, signature, signed bytes) to verify a signed command with now, or why it
+        cannot verify whatever its signature."""
         try:
             party = document["party_id"].replace("-", "")
             found = self._keys.get((party, document["key_id"]))
@@ -105,12 +110,9 @@ class KeyRegistry:
             key, active = found
             if not active:
                 return f"signed with key {document['key_id']} after it was revoked"
-            key.verify(unb64(signature), canonical(document))
-        except InvalidSignature:
-            return "the party's signature does not match what was recorded as signed"
+            return key, unb64(signature), canonical(document)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             return f"a malformed signed command ({error})"
-        return None
 
 
 _ACTOR = b'"actor":{"_type_":"actor","_data_":{"party_id":"'

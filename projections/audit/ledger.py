@@ -11,7 +11,6 @@ keeps leaves and withheld fields opaque to everyone who only sees proofs and dis
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -23,6 +22,7 @@ from eventsourcing_sqlalchemy.recorders import SQLAlchemyApplicationRecorder
 from sqlalchemy import BigInteger, Column, LargeBinary, MetaData, Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from ecosystem.audit.canonical import parsed
 from ecosystem.audit.commitments import commitment
 from ecosystem.audit.leaves import Leaf, state_digest
 
@@ -62,7 +62,7 @@ class LedgerRecorder(SQLAlchemyApplicationRecorder):
         self, index: int, position: int, object_id: UUID, version: int, topic: str, state: bytes
     ) -> dict[str, Any]:
         seed = os.urandom(32)
-        content = commitment(json.loads(self.plain(state)), seed)
+        content = commitment(parsed(self.plain(state)), seed)
         leaf = Leaf(position, object_id, version, topic, state_digest(seed, state), content)
         return {
             "leaf_index": index, "position": position, "seed": seed, "content": content,

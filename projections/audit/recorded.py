@@ -3,7 +3,6 @@ disclosed to it field by field with the proofs of what it may not see."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 from sqlalchemy import select
 
+from ecosystem.audit.canonical import parsed
 from ecosystem.audit.commitments import Path, Reveal, disclose
 from ecosystem.audit.leaves import state_digest
 from ecosystem.audit.sealing import Sealed, open_sealed
@@ -97,7 +97,7 @@ class RecordedLog:
         return self.network.mapper.to_domain_event(recorded.stored)
 
     def plain(self, recorded: Recorded) -> Any:
-        return json.loads(self._recorder.plain(recorded.state))
+        return parsed(self._recorder.plain(recorded.state))
 
 
 def event_view(redaction: Redaction, viewer: UUID, found: Any, event: Any) -> dict[str, Any] | None:

@@ -9,7 +9,6 @@ rewritten along with the events, as a root that differs from a checkpoint the ne
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -20,12 +19,14 @@ from eventsourcing.utils import get_topic
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from ecosystem.audit.canonical import parsed
 from ecosystem.audit.checkpoints import Checkpoint, CheckpointError, check_no_split_view
 from ecosystem.audit.commitments import commitment
 from ecosystem.audit.domainmodel import SignedCommand
 from ecosystem.audit.leaves import hashed_leaf, state_digest
 from ecosystem.audit.merkle import CompactRange
 from ecosystem.audit.report import PARTY_KEY_EVENTS, KeyRegistry, Report, actor_in, signer_of
+from ecosystem.audit.signature_checks import SignatureChecks, default_jobs
 from ecosystem.network import Network
 from ecosystem.parties.domainmodel import Party
 from projections.audit.checkpoints import Checkpoints
@@ -44,21 +45,32 @@ _DECODED = {SIGNED_TOPIC, *PARTY_TOPICS}
 
 
 def verify_store(
-    network: Network, store: Checkpoints, key: Ed25519PublicKey | None = None, deep: bool = False
-) -> Report:
-    """Check the whole stored log; `deep` also recomputes every event's field commitment."""
+    network: Network, store: Checkpoints, key: Ed25519PublicKey | None = None,
+    deep: bool = False, jobs: int | None = None,
+) -> Report:  # fmt: skip
+    """Check the whole stored log; `deep` also recomputes every event's field commitment;
+    party signatures are verified on `jobs` threads (by default, one per core)."""
     report = Report()
     recorder = network.recorder
     assert isinstance(recorder, LedgerRecorder)
     engine: Engine = network.factory.datastore.engine  # type: ignore[attr-defined]
     signed = _checkpoints(store, key, report)  # read before the log: none covers more than it
-    check = _LogCheck(recorder, report, deep)
+    with SignatureChecks(KeyRegistry(), report, jobs or default_jobs()) as signatures:
+        check = _LogCheck(recorder, report, deep, signatures)
+        _against_checkpoints(check, engine, signed, report)
+        signatures.finish()
+    _beyond(signed, check, report)
+    check.finish()
+    return report
+
+
+def _against_checkpoints(
+    check: _LogCheck, engine: Engine, signed: list[Checkpoint], report: Report
+) -> None:
     by_size = {c.size: c for c in signed}
     last_good = 0
-    for size, tree, position in check.leaves(engine):
-        checkpoint = by_size.get(size)
-        if checkpoint is None:
-            continue
+    for size, tree, position in check.leaves(engine, set(by_size)):
+        checkpoint = by_size[size]
         report.counts["checkpoints matched"] += 1
         if tree.root() == checkpoint.root:
             last_good = size
@@ -68,9 +80,6 @@ def verify_store(
                 f"the log's first {size} leaves (to position {position}) do not give the root "
                 f"the network signed at checkpoint {size}: history before it was rewritten",
             )
-    _beyond(signed, check, report)
-    check.finish()
-    return report
 
 
 def _checkpoints(store: Checkpoints, key: Ed25519PublicKey | None, report: Report) -> list[Any]:
@@ -105,13 +114,16 @@ def _beyond(signed: list[Checkpoint], check: _LogCheck, report: Report) -> None:
 class _LogCheck:
     """One pass over events and ledger rows, in log order."""
 
-    def __init__(self, recorder: LedgerRecorder, report: Report, deep: bool) -> None:
+    def __init__(
+        self, recorder: LedgerRecorder, report: Report, deep: bool, signatures: SignatureChecks
+    ) -> None:
         self._recorder = recorder
         self._report = report
         self._deep = deep
+        self._signatures = signatures
         self._range = CompactRange()
         self._positions: list[int] = []  # the position of each leaf, by leaf index
-        self._keys = KeyRegistry()
+        self._keys = signatures.keys
         self._recent: OrderedDict[tuple[str, int], tuple[int, bytes]] = OrderedDict()
         self._unsigned: dict[tuple[str, int], tuple[int, str]] = {}
         self.size = 0
@@ -120,55 +132,60 @@ class _LogCheck:
     def first_position_after(self, size: int) -> int:
         return self._positions[size] if size < len(self._positions) else self.last_position
 
-    def leaves(self, engine: Engine) -> Iterator[tuple[int, CompactRange, int]]:
-        """(size, tree, position) after each leaf, checking each event on the way: the log as
-        it stood when the check began (what is written meanwhile is left for the next)."""
+    def leaves(self, engine: Engine, stops: set[int]) -> Iterator[tuple[int, CompactRange, int]]:
+        """(size, tree, position) at each size in `stops`, checking every event on the way:
+        the log as it stood when the check began (what is written meanwhile is left for the
+        next)."""
         table = self._recorder.events_record_cls.__table__
         with engine.connect() as connection:  # events first: each has its leaf by the next read
             last = connection.execute(select(func.max(table.c.id))).scalar() or 0
         with engine.connect() as connection:
             head = connection.execute(select(func.max(ledger.c.position))).scalar() or 0
-        events = _rows(engine, table, "id", table.c.id <= max(last, head))
-        leaves = _rows(engine, ledger, "leaf_index", ledger.c.position <= head)
+        events = _rows(engine, table, table.c.id, table.c.id <= max(last, head))
+        leaves = _rows(engine, ledger, ledger.c.leaf_index, ledger.c.position <= head)
         event, leaf = next(events, None), next(leaves, None)
+        append, positions = self._range.append, self._positions.append
         while event is not None or leaf is not None:
-            if leaf is None or (event is not None and event.id < leaf.position):
+            if leaf is None or (event is not None and event[0] < leaf[1]):
                 assert event is not None
-                self._report.fail(event.id, "an event without its leaf: added behind the ledger")
+                self._report.fail(event[0], "an event without its leaf: added behind the ledger")
                 event = next(events, None)
                 continue
-            if leaf.leaf_index != self.size or leaf.position <= self.last_position:
-                self._report.fail(leaf.position, "the ledger's leaves are out of order")
-            if event is None or event.id > leaf.position:
-                self._report.fail(leaf.position, "the event recorded at this position is gone")
-                hashed = bytes(leaf.leaf)
+            index, position, _, _, stored = leaf
+            if index != self.size or position <= self.last_position:
+                self._report.fail(position, "the ledger's leaves are out of order")
+            if event is None or event[0] > position:
+                self._report.fail(position, "the event recorded at this position is gone")
+                append(stored)
             else:
-                hashed = self._checked(event, leaf)
+                append(self._checked(event, leaf))
                 event = next(events, None)
-            self._range.append(hashed)
-            self._positions.append(leaf.position)
+            positions(position)
             self.size += 1
-            self.last_position = max(self.last_position, leaf.position)
+            if position > self.last_position:
+                self.last_position = position
             leaf = next(leaves, None)
-            yield self.size, self._range, self.last_position
+            if self.size in stops:
+                yield self.size, self._range, self.last_position
 
-    def _checked(self, event: Any, leaf: Any) -> bytes:
+    def _checked(self, event: tuple[Any, ...], leaf: tuple[Any, ...]) -> bytes:
         position, object_id, version, topic, state = event
-        seed, content = leaf.seed, leaf.content
-        if not isinstance(object_id, UUID):
-            object_id = UUID(str(object_id))
+        seed, content = leaf[2], leaf[3]
+        stored: bytes = leaf[4]
+        object_bytes = object_id if type(object_id) is bytes else UUID(str(object_id)).bytes
         hashed = hashed_leaf(
-            position, object_id.bytes, version, topic.encode(), state_digest(seed, state), content
+            position, object_bytes, version, topic.encode(), state_digest(seed, state), content
         )
         self._report.counts["events"] += 1
-        if hashed != leaf.leaf:
+        if hashed != stored:
             self._report.fail(position, "the stored event differs from what was recorded")
-            return bytes(leaf.leaf)  # the tree then tests the ledger alone, against checkpoints
-        object_hex = object_id.hex
+            return stored  # the tree then tests the ledger alone, against checkpoints
+        object_hex = object_bytes.hex()
         if topic != SIGNED_TOPIC:  # what a signed command recorded next may name
-            self._recent[(object_hex, version)] = (position, state)
-            if len(self._recent) > _WINDOW:
-                self._recent.popitem(last=False)
+            recent = self._recent
+            recent[(object_hex, version)] = (position, state)
+            if len(recent) > _WINDOW:
+                recent.popitem(last=False)
         if self._deep or topic in _DECODED or self._keys.any_required:
             self._follow(position, object_hex, version, topic, state, seed, content)
         return hashed
@@ -183,7 +200,7 @@ class _LogCheck:
         decoded: Any = None
         if self._deep or topic in _DECODED:
             try:
-                decoded = json.loads(plain)
+                decoded = parsed(plain)
             except (ValueError, UnicodeDecodeError):
                 self._report.fail(position, "the stored event cannot be read")
                 return
@@ -201,11 +218,8 @@ class _LogCheck:
     def _signed(self, position: int, state: dict[str, Any]) -> None:
         report = self._report
         document, signature = state.get("document") or {}, state.get("signature") or ""
-        report.counts["signatures"] += 1
-        problem = self._keys.check(document, signature)
-        if problem is not None:
-            report.fail(position, problem)
         signer = signer_of(document)
+        signed: list[tuple[str, int]] = []
         for object_hex, versions in (state.get("results") or {}).items():
             for version in versions:
                 found = self._recent.get((object_hex, version))
@@ -215,8 +229,12 @@ class _LogCheck:
                 actor = actor_in(self._recorder.plain(found[1]))
                 if actor is not None and actor != signer:
                     report.fail(found[0], "an act recorded for another party than its signer")
-                if problem is None:
-                    self._unsigned.pop((object_hex, version), None)
+                signed.append((object_hex, version))
+        self._signatures.submit(position, document, signature, lambda: self._acquit(signed))
+
+    def _acquit(self, acts: list[tuple[str, int]]) -> None:
+        for act in acts:
+            self._unsigned.pop(act, None)
 
     def finish(self) -> None:
         for position, party in self._unsigned.values():
@@ -225,16 +243,22 @@ class _LogCheck:
             )
 
 
-def _rows(engine: Engine, table: Any, key: str, bound: Any) -> Iterator[Any]:
-    column = table.c[key]
+def _rows(engine: Engine, table: Any, key: Any, bound: Any) -> Iterator[tuple[Any, ...]]:
+    """The table's rows in `key` order, a page at a time, as the driver gives them: plain
+    tuples, bytes for binary columns (the check's hot path: no result objects built)."""
     columns = [table.c[name] for name in _COLUMNS[table.name.endswith("_ledger")]]
     after = -1
     while True:
+        query = select(*columns).where(key > after, bound).order_by(key).limit(PAGE)
+        sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))  # integers
         with engine.connect() as connection:
-            page = connection.execute(
-                select(*columns).where(column > after, bound).order_by(column).limit(PAGE)
-            ).all()
+            cursor = connection.connection.cursor()
+            cursor.execute(sql)
+            page = cursor.fetchall()
+            cursor.close()
+        if page and any(type(value) is memoryview for value in page[0]):  # PostgreSQL's bytea
+            page = [tuple(bytes(v) if type(v) is memoryview else v for v in row) for row in page]
         yield from page
         if len(page) < PAGE:
             return
-        after = getattr(page[-1], key)
+        after = page[-1][0]
