@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
 import rfc8785
 
-_LONG_DIGITS = re.compile(rb"[0-9]{19,}")
+_DIGITS_ONLY = bytes(0x30 if 0x30 <= byte <= 0x39 else 0x20 for byte in range(256))
+_LONG_RUN = b"0" * 19  # no integer of 64 bits has more digits
 
 
 def canonical(value: Any) -> bytes:
@@ -33,7 +33,7 @@ def parsed(data: bytes) -> Any:
     `orjson` reads integers beyond 64 bits as floats and refuses NaN and infinities, so a
     text with a run of 19 digits or more (as any such integer has), or that `orjson` refuses,
     goes to the standard library."""
-    if _LONG_DIGITS.search(data) is None:
+    if _LONG_RUN not in data.translate(_DIGITS_ONLY):  # a C pass, where `re` is ten times slower
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError:

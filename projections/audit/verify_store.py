@@ -141,8 +141,8 @@ class _LogCheck:
             last = connection.execute(select(func.max(table.c.id))).scalar() or 0
         with engine.connect() as connection:
             head = connection.execute(select(func.max(ledger.c.position))).scalar() or 0
-        events = _rows(engine, table, table.c.id, table.c.id <= max(last, head))
-        leaves = _rows(engine, ledger, ledger.c.leaf_index, ledger.c.position <= head)
+        events = _rows(engine, table, table.c.id, max(last, head))
+        leaves = _rows(engine, ledger, ledger.c.leaf_index, head)
         event, leaf = next(events, None), next(leaves, None)
         append, positions = self._range.append, self._positions.append
         while event is not None or leaf is not None:
@@ -172,7 +172,7 @@ class _LogCheck:
         position, object_id, version, topic, state = event
         seed, content = leaf[2], leaf[3]
         stored: bytes = leaf[4]
-        object_bytes = object_id if type(object_id) is bytes else UUID(str(object_id)).bytes
+        object_bytes = _id_bytes(object_id)
         hashed = hashed_leaf(
             position, object_bytes, version, topic.encode(), state_digest(seed, state), content
         )
@@ -243,22 +243,41 @@ class _LogCheck:
             )
 
 
-def _rows(engine: Engine, table: Any, key: Any, bound: Any) -> Iterator[tuple[Any, ...]]:
-    """The table's rows in `key` order, a page at a time, as the driver gives them: plain
-    tuples, bytes for binary columns (the check's hot path: no result objects built)."""
-    columns = [table.c[name] for name in _COLUMNS[table.name.endswith("_ledger")]]
+def _id_bytes(value: Any) -> bytes:
+    """An object id's 16 bytes from what the driver gives: bytes (SQLite) or a UUID."""
+    kind = type(value)
+    if kind is bytes:
+        return value  # type: ignore[no-any-return]
+    return (value if kind is UUID else UUID(str(value))).bytes
+
+
+def _rows(engine: Engine, table: Any, key: Any, head: int) -> Iterator[tuple[Any, ...]]:
+    """The table's rows to log position `head`, in `key` order, a page at a time, as plain
+    tuples with bytes for binary columns (the check's hot path: no result objects built).
+    The bound is applied here, not in SQL: a page is then always an index range, however
+    stale the database's statistics (PostgreSQL otherwise may sort the rest of the log for
+    each page)."""
+    ledger_rows = table.name.endswith("_ledger")
+    columns = [table.c[name] for name in _COLUMNS[ledger_rows]]
     after = -1
     while True:
-        query = select(*columns).where(key > after, bound).order_by(key).limit(PAGE)
+        query = select(*columns).where(key > after).order_by(key).limit(PAGE)
         sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))  # integers
         with engine.connect() as connection:
             cursor = connection.connection.cursor()
             cursor.execute(sql)
             page = cursor.fetchall()
             cursor.close()
-        if page and any(type(value) is memoryview for value in page[0]):  # PostgreSQL's bytea
-            page = [tuple(bytes(v) if type(v) is memoryview else v for v in row) for row in page]
-        yield from page
+        if page and type(page[0][-1]) is memoryview:  # PostgreSQL's bytea
+            page = [(a, b, bytes(c), bytes(d), bytes(e)) for a, b, c, d, e in page] \
+                if ledger_rows else [(a, b, c, d, bytes(e)) for a, b, c, d, e in page]  # fmt: skip
+        if ledger_rows:  # a ledger rewritten out of order is told by its leaves' order
+            yield from (row for row in page if row[1] <= head)
+        else:
+            for row in page:
+                if row[0] > head:
+                    return
+                yield row
         if len(page) < PAGE:
             return
         after = page[-1][0]
