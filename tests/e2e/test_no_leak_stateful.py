@@ -609,6 +609,6 @@ class NoLeak(RuleBasedStateMachine):
 @pytest.mark.runs_long
 def test_no_party_ever_reads_a_field_the_owner_s_policy_denies() -> None:
     run_state_machine_as_test(NoLeak, settings=settings(
-        max_examples=max(200, settings.default.max_examples), stateful_step_count=6,
+        max_examples=max(120, settings.default.max_examples), stateful_step_count=6,
         deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     ))  # fmt: skip
