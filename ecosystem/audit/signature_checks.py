@@ -4,7 +4,8 @@ Which key a signed command must be checked against depends on the key events bef
 keys are resolved in log order, one command at a time; the verification itself needs nothing
 but the key, the signature and the signed bytes, and `cryptography` releases the GIL while it
 verifies, so worker threads verify batches while the log is read on. Outcomes are delivered
-in submission order, on the caller's thread, by `drain` and `finish`.
+in submission order, on the caller's thread: by `submit` as batches finish, the rest by
+`finish`.
 """
 
 from __future__ import annotations
