@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
-from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.utils import get_topic
@@ -31,12 +30,8 @@ from ecosystem.network import Network
 from ecosystem.parties.domainmodel import Party
 from projections.audit.checkpoints import Checkpoints
 from projections.audit.ledger import LedgerRecorder, ledger
+from projections.audit.log_rows import LogRows
 
-PAGE = 5_000
-_COLUMNS = {  # events, and ledger rows: in the order `_checked` unpacks them
-    False: ("id", "originator_id", "originator_version", "topic", "state"),
-    True: ("leaf_index", "position", "seed", "content", "leaf"),
-}
 SYSTEM = "0" * 32
 SIGNED_TOPIC = get_topic(SignedCommand) + ".Recorded"
 PARTY_TOPICS = {f"{get_topic(Party)}.{name}": name for name in PARTY_KEY_EVENTS}
@@ -141,8 +136,14 @@ class _LogCheck:
             last = connection.execute(select(func.max(table.c.id))).scalar() or 0
         with engine.connect() as connection:
             head = connection.execute(select(func.max(ledger.c.position))).scalar() or 0
-        events = _rows(engine, table, table.c.id, max(last, head))
-        leaves = _rows(engine, ledger, ledger.c.leaf_index, head)
+        with LogRows(engine) as rows:
+            yield from self._walk(rows.events(table, max(last, head)), rows.ledger(ledger, head),
+                                  stops)  # fmt: skip
+
+    def _walk(
+        self, events: Iterator[tuple[Any, ...]], leaves: Iterator[tuple[Any, ...]],
+        stops: set[int],
+    ) -> Iterator[tuple[int, CompactRange, int]]:  # fmt: skip
         event, leaf = next(events, None), next(leaves, None)
         append, positions = self._range.append, self._positions.append
         while event is not None or leaf is not None:
@@ -172,15 +173,14 @@ class _LogCheck:
         position, object_id, version, topic, state = event
         seed, content = leaf[2], leaf[3]
         stored: bytes = leaf[4]
-        object_bytes = _id_bytes(object_id)
         hashed = hashed_leaf(
-            position, object_bytes, version, topic.encode(), state_digest(seed, state), content
+            position, object_id, version, topic.encode(), state_digest(seed, state), content
         )
         self._report.counts["events"] += 1
         if hashed != stored:
             self._report.fail(position, "the stored event differs from what was recorded")
             return stored  # the tree then tests the ledger alone, against checkpoints
-        object_hex = object_bytes.hex()
+        object_hex = object_id.hex()
         if topic != SIGNED_TOPIC:  # what a signed command recorded next may name
             recent = self._recent
             recent[(object_hex, version)] = (position, state)
@@ -241,43 +241,3 @@ class _LogCheck:
             self._report.fail(
                 position, f"an act of party {party}, which requires signed commands, unsigned"
             )
-
-
-def _id_bytes(value: Any) -> bytes:
-    """An object id's 16 bytes from what the driver gives: bytes (SQLite) or a UUID."""
-    kind = type(value)
-    if kind is bytes:
-        return value  # type: ignore[no-any-return]
-    return (value if kind is UUID else UUID(str(value))).bytes
-
-
-def _rows(engine: Engine, table: Any, key: Any, head: int) -> Iterator[tuple[Any, ...]]:
-    """The table's rows to log position `head`, in `key` order, a page at a time, as plain
-    tuples with bytes for binary columns (the check's hot path: no result objects built).
-    The bound is applied here, not in SQL: a page is then always an index range, however
-    stale the database's statistics (PostgreSQL otherwise may sort the rest of the log for
-    each page)."""
-    ledger_rows = table.name.endswith("_ledger")
-    columns = [table.c[name] for name in _COLUMNS[ledger_rows]]
-    after = -1
-    while True:
-        query = select(*columns).where(key > after).order_by(key).limit(PAGE)
-        sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))  # integers
-        with engine.connect() as connection:
-            cursor = connection.connection.cursor()
-            cursor.execute(sql)
-            page = cursor.fetchall()
-            cursor.close()
-        if page and type(page[0][-1]) is memoryview:  # PostgreSQL's bytea
-            page = [(a, b, bytes(c), bytes(d), bytes(e)) for a, b, c, d, e in page] \
-                if ledger_rows else [(a, b, c, d, bytes(e)) for a, b, c, d, e in page]  # fmt: skip
-        if ledger_rows:  # a ledger rewritten out of order is told by its leaves' order
-            yield from (row for row in page if row[1] <= head)
-        else:
-            for row in page:
-                if row[0] > head:
-                    return
-                yield row
-        if len(page) < PAGE:
-            return
-        after = page[-1][0]
