@@ -16,8 +16,9 @@ import queue
 import threading
 from collections.abc import Generator
 from contextlib import suppress
+from typing import Any
 
-from eventsourcing.persistence import Notification
+from eventsourcing.persistence import Notification, Subscription
 
 from projections.projector import COMMIT_EVERY, Discontinuous, OpportunityProjector
 from projections.store import Outpaced
@@ -38,6 +39,7 @@ class ProjectionRunner:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._subscription: Subscription[Any] | None = None  # followed now: stop() ends it
         self.error: BaseException | None = None
 
     @property
@@ -57,6 +59,9 @@ class ProjectionRunner:
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
         self._wake.set()
+        subscription = self._subscription
+        if subscription is not None:  # ends its iteration now, not at the next poll
+            subscription.stop()
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -106,6 +111,9 @@ class ProjectionRunner:
         recorder = self.projector.network.recorder
         arrived: queue.Queue[Notification | None] = queue.Queue(maxsize=10_000)
         with recorder.subscribe(gt=self.projector.position) as subscription:
+            self._subscription = subscription
+            if self._stop.is_set():  # stopped while it was starting
+                subscription.stop()
 
             def pump() -> None:
                 try:
@@ -138,6 +146,7 @@ class ProjectionRunner:
                         ended = True
             finally:
                 subscription.stop()
+                self._subscription = None
                 while pumping.is_alive():  # let the pump finish its last put
                     with suppress(queue.Empty):
                         arrived.get(timeout=0.05)
