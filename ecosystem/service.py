@@ -98,7 +98,8 @@ class NetworkBase(Application[UUID]):
         return aggregate
 
     def exists(self, object_id: UUID) -> bool:
-        return object_id in self.repository
+        """Whether anything was recorded under the id: one row read, no replay."""
+        return bool(self.recorder.select_events(object_id, limit=1))
 
     def execute(
         self,
@@ -211,9 +212,13 @@ class NetworkBase(Application[UUID]):
         )  # fmt: skip
 
     def at_version(self, cls: type[A], object_id: UUID, version: int, what: str) -> A:
-        aggregate = self.load(cls, object_id, what)
-        if version != aggregate.version:
-            aggregate = self.repository.get(object_id, version=version)
+        """The object as of `version` (as it is now, for a version past its last)."""
+        try:
+            aggregate: Aggregate = self.repository.get(object_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound(f"no {what} with id {object_id}") from None
+        if not isinstance(aggregate, cls):
+            raise NotFound(f"no {what} with id {object_id}")
         return aggregate
 
     def events_of(self, aggregate_class: type[Aggregate], *event_names: str) -> Iterator[Any]:

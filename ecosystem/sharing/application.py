@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ecosystem.actors import SYSTEM, Actor, Capability, Principal
-from ecosystem.errors import InvalidCommand, NotPermitted, VersionMismatch
+from ecosystem.errors import InvalidCommand, NotFound, NotPermitted, VersionMismatch
 from ecosystem.partnerships.application import PartnershipCommands
 from ecosystem.service import Idempotency, Written
 from ecosystem.sharing.domainmodel import SharingPolicy, sharing_policy_id
@@ -118,10 +118,11 @@ class SharingCommands(PartnershipCommands):
     ) -> SharingPolicy:
         """A company's policy (a new, empty one if it never changed it); no access check."""
         policy_id = sharing_policy_id(owner_id)
-        if not self.exists(policy_id):
-            return SharingPolicy(owner_id, actor)
         if as_of is None:
-            return self.load(SharingPolicy, policy_id, "sharing policy")
+            try:
+                return self.load(SharingPolicy, policy_id, "sharing policy")
+            except NotFound:
+                return SharingPolicy(owner_id, actor)
         events: list[Any] = list(self.events.get(policy_id))
         versions = [e.originator_version for e in events if e.timestamp <= as_of]
         if not versions:
