@@ -9,6 +9,7 @@ rewritten along with the events, as a root that differs from a checkpoint the ne
 
 from __future__ import annotations
 
+import struct
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
@@ -173,10 +174,14 @@ class _LogCheck:
         position, object_id, version, topic, state = event
         seed, content = leaf[2], leaf[3]
         stored: bytes = leaf[4]
-        hashed = hashed_leaf(
-            position, object_id, version, topic.encode(), state_digest(seed, state), content
-        )
         self._report.counts["events"] += 1
+        try:
+            hashed = hashed_leaf(
+                position, object_id, version, topic.encode(), state_digest(seed, state), content
+            )
+        except (TypeError, AttributeError, struct.error):  # a value of another type stored
+            self._report.fail(position, "the stored event differs from what was recorded")
+            return stored
         if hashed != stored:
             self._report.fail(position, "the stored event differs from what was recorded")
             return stored  # the tree then tests the ledger alone, against checkpoints

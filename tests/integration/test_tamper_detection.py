@@ -233,6 +233,24 @@ def test_every_kind_of_tampering_is_detected_at_its_first_bad_position(log: Sign
     )
 
 
+@pytest.mark.parametrize(
+    "column, value", [("originator_id", "not an id"), ("state", "text, not bytes"),
+                      ("topic", 7)],
+)  # fmt: skip
+def test_a_value_of_another_type_stored_in_a_column_is_reported_at_its_position(
+    sqlite_network: Network, sqlite_url: str, column: str, value: object
+) -> None:
+    """SQLite keeps whatever type it is given: the check names the event, it does not fail."""
+    log = SignedLog(sqlite_network, sqlite_url)
+    position = log.size // 2
+    with log.copy() as copy:
+        with copy.engine().begin() as db:
+            query = text(f"UPDATE network_events SET {column} = :value WHERE id = :id")
+            db.execute(query, {"value": value, "id": position})
+        report = copy.verify()
+    assert not report.ok and report.first_bad_position == position, report.lines()
+
+
 def test_a_ledger_rewritten_to_match_a_tampered_event_fails_against_a_signed_checkpoint(
     log: SignedLog,
 ) -> None:
