@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,6 +29,13 @@ from ecosystem.audit.sealing import KEY_BYTES, lookup_of
 from projections.audit.ledger import metadata
 
 log = logging.getLogger("cosell.audit")
+REWRITE_WAIT_SECONDS = 10.0
+_XID = text("SELECT txid_current() % 4294967296")  # the deleting transaction's (32-bit) xid
+_OLDER = text(  # transactions of this database whose snapshot may not see that deletion
+    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL "
+    "AND age(backend_xmin) >= age(CAST(:xid AS xid))"
+)
 subject_keys = Table(
     "cosell_subject_keys",
     metadata,
@@ -157,19 +165,30 @@ class SubjectKeys:
             connection.execute(
                 delete(subject_lookups).where(subject_lookups.c.subject == subject.hex)
             )
+            deleted_by = connection.execute(_XID).scalar() if dialect == "postgresql" else None
             connection.commit()
             if dialect == "sqlite":
                 connection.execute(text("PRAGMA secure_delete = OFF"))
                 connection.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
                 connection.commit()
-        if dialect == "postgresql":
-            self._rewrite_tables()
+        if deleted_by is not None:
+            self._rewrite_tables(int(deleted_by))
 
-    def _rewrite_tables(self) -> None:
+    def _rewrite_tables(self, deleted_by: int) -> None:
         """On PostgreSQL a deleted row stays in its table's pages until they are reused;
-        rewriting the (small) tables drops the old pages, and the key with them."""
+        rewriting the (small) tables drops the old pages, and the key with them. A rewrite
+        keeps a row that a transaction still open may see, so it waits (a while) for those
+        that began before the deletion to end."""
         try:
             with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                deadline = time.monotonic() + REWRITE_WAIT_SECONDS
+                while c.execute(_OLDER, {"xid": str(deleted_by)}).scalar():
+                    if time.monotonic() > deadline:
+                        log.warning("a transaction older than an erasure is still open: the "
+                                    "deleted key may stay in the table files until it ends "
+                                    "and they are rewritten")  # fmt: skip
+                        break
+                    time.sleep(0.05)
                 c.execute(text("VACUUM FULL cosell_subject_keys, cosell_subject_lookups"))
         except DBAPIError as error:  # e.g. not the tables' owner: the key is deleted anyway
             log.warning("could not rewrite the personal-data key tables: %s", type(error).__name__)
