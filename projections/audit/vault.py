@@ -30,11 +30,14 @@ from projections.audit.ledger import metadata
 
 log = logging.getLogger("cosell.audit")
 REWRITE_WAIT_SECONDS = 10.0
-_XID = text("SELECT txid_current() % 4294967296")  # the deleting transaction's (32-bit) xid
-_OLDER = text(  # transactions of this database whose snapshot may not see that deletion
-    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-    "AND pid <> pg_backend_pid() AND backend_xmin IS NOT NULL "
-    "AND age(backend_xmin) >= age(CAST(:xid AS xid))"
+_XID = text("SELECT txid_current()")  # the deleting transaction's id (64 bits, with epoch)
+# Whether a rewrite begun now could keep a row that transaction deleted. A rewrite keeps what
+# its own snapshot might not see (the oldest transaction still running, in any database of
+# the cluster, bounds that snapshot) and what any snapshot still open in this database might.
+_HELD_BACK = text(
+    "SELECT txid_snapshot_xmin(txid_current_snapshot()) <= :xid OR EXISTS ("
+    "SELECT FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND age(backend_xmin) >= age(CAST(:xid32 AS xid)))"
 )
 subject_keys = Table(
     "cosell_subject_keys",
@@ -182,7 +185,8 @@ class SubjectKeys:
         try:
             with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 deadline = time.monotonic() + REWRITE_WAIT_SECONDS
-                while c.execute(_OLDER, {"xid": str(deleted_by)}).scalar():
+                xid = {"xid": deleted_by, "xid32": str(deleted_by % 2**32)}
+                while c.execute(_HELD_BACK, xid).scalar():
                     if time.monotonic() > deadline:
                         log.warning("a transaction older than an erasure is still open: the "
                                     "deleted key may stay in the table files until it ends "

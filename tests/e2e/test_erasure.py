@@ -6,15 +6,17 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pytest
-from sqlalchemy import LargeBinary, MetaData, Text, cast, select
+from sqlalchemy import LargeBinary, MetaData, Text, cast, create_engine, select
 from sqlalchemy import text as sql
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 from api.bootstrap import checkpoints_of
 from api.settings import Settings
@@ -26,6 +28,7 @@ from projections.audit.recorded import RecordedLog
 from projections.audit.vault import subject_keys, subject_lookups
 from projections.audit.verify_store import verify_store
 from projections.store import opportunity_rows
+from tests.conftest import POSTGRES_URL
 from tests.e2e.conftest import Caller, World
 
 TITLE = "Head of IT"  # a contact's job title is not sealed: it stays after an erasure
@@ -310,19 +313,33 @@ def test_an_erased_person_is_found_nowhere_while_their_colleague_still_shows(
     assert network.personal_data.store.find(identity_of("", s.subject["email"], "")) is None
 
 
+def a_long_read(network: Network) -> Connection:
+    """A read of this database, begun and still open: its snapshot predates what follows."""
+    reader = engine_of(network).connect().execution_options(isolation_level="REPEATABLE READ")
+    reader.execute(sql("SELECT count(*) FROM network_events")).scalar()
+    return reader
+
+
+def a_write_elsewhere(network: Network) -> Connection:
+    """A transaction in another database of the same server that has begun writing: any
+    snapshot taken while it runs, a rewrite's own included, counts it as running."""
+    writer = create_engine(POSTGRES_URL, poolclass=NullPool).connect()
+    writer.execute(sql("SELECT txid_current()"))  # what a first write does: take an id
+    return writer
+
+
 @pytest.mark.parametrize(
     "database_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
+@pytest.mark.parametrize("older", [a_long_read, a_write_elsewhere])
 def test_an_erasure_waits_out_transactions_older_than_it_before_rewriting_the_key_tables(
-    world: World, network: Network
+    world: World, network: Network, older: Callable[[Network], Connection]
 ) -> None:
-    """PostgreSQL's rewrite keeps a deleted row that an open snapshot may still see: a long
-    read of other tables, begun before the erasure, would otherwise keep the key in the
-    key tables' files."""
+    """PostgreSQL's rewrite keeps a deleted row that a transaction begun before the deletion
+    may still see: the key would stay in the key tables' files."""
     s = scene(world)
     key, _ = key_row(network, s.subject["email"])
-    reader = engine_of(network).connect().execution_options(isolation_level="REPEATABLE READ")
-    reader.execute(sql("SELECT count(*) FROM network_events")).scalar()  # snapshot taken
+    transaction = older(network)
     failed: list[BaseException] = []
 
     def erase_now() -> None:
@@ -334,8 +351,9 @@ def test_an_erasure_waits_out_transactions_older_than_it_before_rewriting_the_ke
     erasing = threading.Thread(target=erase_now)
     erasing.start()
     time.sleep(0.5)
-    reader.rollback()  # the long read ends
-    reader.close()
+    assert erasing.is_alive()  # the erasure waits
+    transaction.rollback()  # the older transaction ends
+    transaction.close()
     erasing.join(timeout=30)
     assert not erasing.is_alive() and not failed, failed
     assert key not in stored_bytes(network) + table_files(network)
