@@ -350,10 +350,12 @@ def test_an_erasure_waits_out_transactions_older_than_it_before_rewriting_the_ke
 
     erasing = threading.Thread(target=erase_now)
     erasing.start()
-    time.sleep(0.5)
-    assert erasing.is_alive()  # the erasure waits
-    transaction.rollback()  # the older transaction ends
-    transaction.close()
+    try:
+        time.sleep(0.5)
+        assert erasing.is_alive()  # the erasure waits
+    finally:
+        transaction.rollback()  # the older transaction ends, whatever the test found
+        transaction.close()
     erasing.join(timeout=30)
     assert not erasing.is_alive() and not failed, failed
     assert key not in stored_bytes(network) + table_files(network)
