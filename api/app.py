@@ -23,6 +23,7 @@ from api.routers import (
     audit,
     funding_plans,
     kpis,
+    operator,
     opportunities,
     parties,
     partnerships,
@@ -58,7 +59,7 @@ def _api_routes() -> list[BaseRoute]:
     routes = APIRouter()
     for module in (
         parties, signing, partnerships, opportunities, solutions, funding_plans, policies, kpis,
-        audit,
+        audit, operator,
     ):  # fmt: skip
         routes.include_router(module.router)
     return list(routes.routes)

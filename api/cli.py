@@ -21,7 +21,11 @@ from ecosystem.network import Network
 from ecosystem.parties.domainmodel import PartyKind
 
 app = typer.Typer(help="Cosell: a multi-party co-sell network.", no_args_is_help=True)
-admin = typer.Typer(help="Operator commands: parties, users and tokens.", no_args_is_help=True)
+admin = typer.Typer(
+    help="Local operator commands, run with the database: parties, users and tokens. Each act is "
+    "recorded as the operator's and shown to the company concerned (docs/audit.md).",
+    no_args_is_help=True,
+)
 app.add_typer(admin, name="admin")
 app.add_typer(policy, name="policy")
 app.add_typer(projections, name="projections")
@@ -153,6 +157,36 @@ def revoke_token(
     typer.echo("revoked")
 
 
+@admin.command("suspend-party")
+def suspend_party(party: Annotated[UUID, typer.Option(help="The party's id.")]) -> None:
+    """Suspend a party: its users' tokens stop working until it is reinstated."""
+    try:
+        _network().suspend_party(OPERATOR, party)
+    except CosellError as error:
+        raise _fail(error) from None
+    typer.echo("suspended")
+
+
+@admin.command("reinstate-party")
+def reinstate_party(party: Annotated[UUID, typer.Option(help="The party's id.")]) -> None:
+    """Lift a party's suspension: its users' tokens work again."""
+    try:
+        _network().reinstate_party(OPERATOR, party)
+    except CosellError as error:
+        raise _fail(error) from None
+    typer.echo("reinstated")
+
+
+@admin.command("lift-signatures")
+def lift_signatures(party: Annotated[UUID, typer.Option(help="The party's id.")]) -> None:
+    """Stop requiring signed commands of a party that lost its keys (recorded as the operator's)."""
+    try:
+        _network().require_signatures(OPERATOR, party, required=False)
+    except CosellError as error:
+        raise _fail(error) from None
+    typer.echo("signatures no longer required")
+
+
 @admin.command("create-cipher-key")
 def create_cipher_key() -> None:
     """Print a fresh AES-256 key for COSELL_STORE_CIPHER_KEY (keep it outside the database)."""
@@ -166,6 +200,7 @@ def list_parties() -> None:
     """Print the party directory."""
     for party in _network().parties():
         flag = " (operator)" if party.network_operator else ""
+        flag += " (suspended)" if party.suspended else ""
         typer.echo(f"{party.id}  {party.kind:<15} {party.website_domain:<30} {party.name}{flag}")
 
 

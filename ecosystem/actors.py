@@ -25,6 +25,7 @@ class Capability(StrEnum):
     """What a role lets a user do; the single table below is the one place this is decided."""
 
     REGISTER_PARTY = "register_party"
+    SUSPEND_PARTY = "suspend_party"
     MANAGE_USERS = "manage_users"
     MANAGE_PARTNERSHIPS = "manage_partnerships"
     SELL = "sell"
@@ -34,10 +35,12 @@ class Capability(StrEnum):
     READ_POLICY = "read_policy"
     AUDIT = "audit"
     ERASE_PERSONAL_DATA = "erase_personal_data"
+    SEE_OPERATOR_ACTS = "see_operator_acts"
 
 
 CAPABILITIES: dict[Capability, frozenset[Role]] = {
-    Capability.REGISTER_PARTY: frozenset({Role.ADMIN}),
+    Capability.REGISTER_PARTY: frozenset({Role.ADMIN}),  # and only network admins
+    Capability.SUSPEND_PARTY: frozenset({Role.ADMIN}),  # and only network admins
     Capability.MANAGE_USERS: frozenset({Role.ADMIN}),
     Capability.MANAGE_PARTNERSHIPS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Capability.SELL: frozenset({Role.ADMIN, Role.PARTNER_MANAGER, Role.SALES}),
@@ -47,6 +50,14 @@ CAPABILITIES: dict[Capability, frozenset[Role]] = {
     Capability.READ_POLICY: frozenset({Role.SECURITY_ADMIN, Role.AUDITOR, Role.ADMIN}),
     Capability.AUDIT: frozenset({Role.AUDITOR}),
     Capability.ERASE_PERSONAL_DATA: frozenset({Role.ADMIN}),  # and only network admins
+    Capability.SEE_OPERATOR_ACTS: frozenset({Role.ADMIN, Role.AUDITOR}),
+}
+
+# The network operator's only powers (docs/audit.md lists them): nothing inside a company.
+NETWORK_POWERS: dict[Capability, str] = {
+    Capability.REGISTER_PARTY: "register parties",
+    Capability.SUSPEND_PARTY: "suspend or reinstate parties",
+    Capability.ERASE_PERSONAL_DATA: "erase personal data",
 }
 
 SYSTEM_ID = UUID(int=0)
@@ -85,13 +96,14 @@ class Principal:
     def require(self, capability: Capability) -> None:
         if self.actor.is_system:
             return
-        if capability is Capability.REGISTER_PARTY and not self.network_admin:
-            raise RoleNotAllowed("only a network administrator may register parties")
-        if capability is Capability.ERASE_PERSONAL_DATA and not self.network_admin:
-            raise RoleNotAllowed("only a network administrator may erase personal data")
+        if capability in NETWORK_POWERS and not self.network_admin:
+            raise RoleNotAllowed(f"only a network administrator may {NETWORK_POWERS[capability]}")
         if not self.roles & CAPABILITIES[capability]:
             allowed = ", ".join(sorted(CAPABILITIES[capability]))
             raise RoleNotAllowed(f"this needs one of the roles: {allowed}")
 
 
 OPERATOR = Principal(actor=SYSTEM, roles=frozenset(Role), network_admin=True)
+"""The local command line's principal (`cosell admin …`): whoever runs it holds the database and
+could write anything, so it is refused nothing; every act it makes is recorded as SYSTEM's and
+shows in the company's operator acts. A network admin over the API is an ordinary principal."""

@@ -30,6 +30,7 @@ class PartyPublic(BaseModel):
     signatures_required: bool = Field(
         description="Whether the party's users must sign every command (see docs/audit.md)."
     )
+    suspended: bool = Field(description="Suspended by the network operator: it cannot act.")
 
     @classmethod
     def of(cls, party: Party) -> PartyPublic:
@@ -41,6 +42,7 @@ class PartyPublic(BaseModel):
             network_operator=party.network_operator,
             registered_at=party.created_on,
             signatures_required=party.signatures_required,
+            suspended=party.suspended,
         )
 
 

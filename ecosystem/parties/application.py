@@ -13,13 +13,25 @@ from eventsourcing.domain import Aggregate
 
 from ecosystem.actors import Actor, Capability, Principal, Role
 from ecosystem.audit.checkpoints import b64, key_id_of, public_key_from, raw_public_key
-from ecosystem.errors import Conflict, InvalidCommand, NotFound, RoleNotAllowed, Unauthenticated
+from ecosystem.errors import (
+    Conflict,
+    InvalidCommand,
+    NotFound,
+    NotPermitted,
+    RoleNotAllowed,
+    Unauthenticated,
+)
 from ecosystem.keys import UniqueKey, key_id
 from ecosystem.names import normalise_domain
-from ecosystem.parties.domainmodel import Party, PartyKind, SigningKey, User
+from ecosystem.parties.domainmodel import Party, PartyKind, PartySuspended, SigningKey, User
 from ecosystem.service import Idempotency, NetworkBase, Written
 
 TOKEN_PREFIX = "csl_"
+FIRST_USER = "party-first-user"  # claimed with a party's first user: it has users from then on
+OPERATOR_ADDS_FIRST_ADMIN_ONLY = (
+    "a network administrator adds only a party's first user, who must hold the admin role, "
+    "while the party has no user; from then on only the party's own admins add its users"
+)
 
 
 def hash_token(token: str) -> str:
@@ -75,7 +87,8 @@ class PartyCommands(NetworkBase):
         roles: list[Role],
         idempotency: Idempotency | None = None,
     ) -> tuple[Written, IssuedToken | None]:
-        self._check_user_admin(principal, party_id)
+        """A party's admin adds a user to it; a network admin only a party's first admin."""
+        first_admin_only = self._check_user_adder(principal, party_id, roles)
         if not roles:
             raise InvalidCommand("a user needs at least one role")
         if not name.strip() or len(name) > 200 or len(email) > 200:
@@ -83,9 +96,14 @@ class PartyCommands(NetworkBase):
         issued = _new_token()
 
         def attempt() -> tuple[Sequence[Aggregate], Written]:
+            first = not self.exists(key_id(FIRST_USER, str(party_id)))
+            if first_admin_only and not (first and not self._has_users(party_id)):
+                raise NotPermitted(OPERATOR_ADDS_FIRST_ADMIN_ONLY)
             user = User(party_id, name.strip(), email.strip(), list(roles), principal.actor)
-            claim = self._issue(user, issued, "initial", principal.actor)
-            return [user, claim], Written(user.id, user.version)
+            claims = [self._issue(user, issued, "initial", principal.actor)]
+            if first:  # two "first" users at once collide here: one of them is retried
+                claims.append(UniqueKey(FIRST_USER, str(party_id), user.id, principal.actor))
+            return [user, *claims], Written(user.id, user.version)
 
         written = self.execute(attempt, idempotency, principal)
         return written, None if written.replayed else issued
@@ -119,9 +137,19 @@ class PartyCommands(NetworkBase):
         return self.load(User, user_id, "user")
 
     def users_of(self, principal: Principal, party_id: UUID) -> list[User]:
+        self._check_inside(principal, party_id, "users")
         self._check_user_admin(principal, party_id)
+        return self._users(party_id)
+
+    def _users(self, party_id: UUID) -> list[User]:
         users = (self.user(e.originator_id) for e in self.events_of(User, "Added"))
         return [user for user in users if user.party_id == party_id]
+
+    def _has_users(self, party_id: UUID) -> bool:
+        """Whether anyone was ever added to the party (users are never removed)."""
+        if self.exists(key_id(FIRST_USER, str(party_id))):
+            return True
+        return bool(self._users(party_id))  # a party whose users came before the claim
 
     def authenticate(self, token: str) -> Principal:
         """The principal a bearer token stands for; revoked or unknown tokens are refused."""
@@ -134,6 +162,11 @@ class PartyCommands(NetworkBase):
         if not user.accepts(token_hash):
             raise Unauthenticated("the bearer token is not valid")
         party = self.party(user.party_id)
+        if party.suspended:
+            raise PartySuspended(
+                "your company is suspended from the network: its users cannot act until the "
+                "network operator reinstates it"
+            )
         return Principal(
             actor=Actor(party.id, user.id),
             roles=user.roles,
@@ -173,10 +206,10 @@ class PartyCommands(NetworkBase):
         return self._change_party(principal, party_id, act)
 
     def require_signatures(self, principal: Principal, party_id: UUID, required: bool) -> Written:
-        """A party admin makes signed commands mandatory for its users, or stops. A network
-        admin may only lift the requirement (a company that lost its keys), and that act is
-        recorded as the operator's."""
-        if required or not (principal.network_admin or principal.actor.is_system):
+        """A party admin makes signed commands mandatory for its users, or stops. Only the
+        local command line (whoever holds the database) may lift it for a company that lost
+        its keys; that act is recorded as the operator's and shows in its operator acts."""
+        if required or not principal.actor.is_system:
             self._check_own_admin(principal, party_id, "decide whether its commands are signed")
         act = lambda party: party.require_signatures(required, principal.actor)  # noqa: E731
         return self._change_party(principal, party_id, act)
@@ -204,18 +237,51 @@ class PartyCommands(NetworkBase):
         user.issue_token(issued.token_id, token_hash, label, actor)
         return UniqueKey("token", token_hash, user.id, actor)
 
+    def _check_inside(self, principal: Principal, party_id: UUID, what: str) -> None:
+        """A network admin may see that a party exists (the directory), never what is inside
+        it: it is told so plainly (403); another company is told of no such party (404)."""
+        if _network_admin_of_another_party(principal, party_id):
+            self.party(party_id)
+            raise NotPermitted(
+                f"a network administrator does not see a company's {what}: only the company "
+                "itself does"
+            )
+        if principal.party_id != party_id and not principal.actor.is_system:
+            raise NotFound(f"no party with id {party_id}")
+
+    def _check_user_adder(self, principal: Principal, party_id: UUID, roles: list[Role]) -> bool:
+        """Who may add a user to a party; True when only a first admin may be added (a network
+        admin, for another party: it registers a company and its first admin, nothing more)."""
+        if _network_admin_of_another_party(principal, party_id):
+            self.party(party_id)
+            if Role.ADMIN not in roles:
+                raise NotPermitted(OPERATOR_ADDS_FIRST_ADMIN_ONLY)
+            return True
+        self._check_user_admin(principal, party_id)
+        return False
+
     def _check_user_admin(
         self, principal: Principal, party_id: UUID, own_user_id: UUID | None = None
     ) -> None:
-        """A party's admins manage its users; network admins manage anyone's; users their own."""
-        if principal.actor.is_system or principal.network_admin:
+        """A party's admins manage its users, and users their own tokens; the local command
+        line anyone's. Anyone else, a network admin too, is told of no such user or party."""
+        if principal.actor.is_system:
             self.party(party_id)
             return
         if principal.party_id != party_id:
+            if own_user_id is not None:
+                raise NotFound(f"no user with id {own_user_id}")
             raise NotFound(f"no party with id {party_id}")
         if own_user_id is not None and principal.actor.user_id == own_user_id:
             return
         principal.require(Capability.MANAGE_USERS)
+
+
+def _network_admin_of_another_party(principal: Principal, party_id: UUID) -> bool:
+    """A network admin over the API, about a party not its own (the local command line is not
+    one: it holds the database)."""
+    outside = principal.party_id != party_id
+    return principal.network_admin and outside and not principal.actor.is_system
 
 
 def _new_token() -> IssuedToken:

@@ -10,7 +10,7 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate, event
 
 from ecosystem.actors import Actor, Role
-from ecosystem.errors import Conflict, InvalidCommand, NotFound
+from ecosystem.errors import Conflict, InvalidCommand, NotFound, NotPermitted
 
 
 class PartyKind(StrEnum):
@@ -36,8 +36,15 @@ class SigningKey:
         return self.revoked_at is None
 
 
+class PartySuspended(NotPermitted):
+    """The caller's company is suspended from the network: its users cannot act."""
+
+    title = "Party suspended"
+
+
 class Party(Aggregate):
-    """A company on the network. Its name, domain, kind and signing keys are public."""
+    """A company on the network. Its name, domain, kind, signing keys and whether it is
+    suspended are public."""
 
     @event("Registered")
     def __init__(
@@ -54,6 +61,33 @@ class Party(Aggregate):
         self.network_operator = network_operator
         self.signing_keys: dict[str, SigningKey] = {}
         self.signatures_required = False
+        self.suspended_at: datetime | None = None
+
+    # --- suspension (the network operator's) --------------------------------------------------
+
+    @property
+    def suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    def suspend(self, actor: Actor) -> None:
+        if self.suspended:
+            raise InvalidCommand("the party is already suspended")
+        if actor.party_id == self.id:
+            raise InvalidCommand("a network administrator cannot suspend its own party")
+        self._suspended(actor=actor)
+
+    @event("Suspended")
+    def _suspended(self, actor: Actor, timestamp: datetime | None = None) -> None:
+        self.suspended_at = timestamp
+
+    def reinstate(self, actor: Actor) -> None:
+        if not self.suspended:
+            raise InvalidCommand("the party is not suspended")
+        self._reinstated(actor=actor)
+
+    @event("Reinstated")
+    def _reinstated(self, actor: Actor) -> None:
+        self.suspended_at = None
 
     # --- signing keys -----------------------------------------------------------------------
 

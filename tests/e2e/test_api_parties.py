@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 FABRIKAM = {"name": "Fabrikam Systems", "website_domain": "fabrikam.example", "kind": "si"}
 PUBLIC_ENTRY = {
     "id", "name", "website_domain", "kind", "network_operator", "registered_at",
-    "signatures_required",
+    "signatures_required", "suspended",
 }  # fmt: skip
 
 
@@ -136,14 +136,16 @@ def test_a_party_admin_adds_a_user_whose_token_works_at_once(world: World) -> No
     assert token["token"] not in str(listed)  # tokens are shown once, never listed
 
 
-def test_a_network_admin_may_add_users_to_any_party(world: World) -> None:
+def test_a_network_admin_adds_no_user_to_a_party_that_has_one(world: World) -> None:
     admin, company = network_admin(world), world.company(Role.ADMIN)
+    before = users_of(world, company)
     body = {"name": "Otto Berg", "email": "otto@company.example", "roles": ["admin"]}
-    added = world.client.post(
+    refused = world.client.post(
         f"/v1/parties/{company.party_id}/users", json=body, headers=admin.headers
     )
-    assert added.status_code == 201, added.text
-    assert added.json()["user"]["party_id"] == company.party_id
+    assert_problem(refused, 403)
+    assert "first" in refused.json()["detail"]
+    assert users_of(world, company) == before
 
 
 def test_another_party_s_admin_cannot_see_or_add_users(world: World) -> None:

@@ -162,7 +162,12 @@ ALLOWED = {
     },
     Role.SALES: {Capability.SELL, Capability.READ},
     Role.SECURITY_ADMIN: {Capability.READ, Capability.MANAGE_POLICY, Capability.READ_POLICY},
-    Role.AUDITOR: {Capability.READ, Capability.READ_POLICY, Capability.AUDIT},
+    Role.AUDITOR: {
+        Capability.READ,
+        Capability.READ_POLICY,
+        Capability.AUDIT,
+        Capability.SEE_OPERATOR_ACTS,
+    },
 }
 
 
@@ -184,6 +189,13 @@ def test_only_a_network_administrator_registers_parties() -> None:
     Principal(VENDOR, frozenset({Role.ADMIN}), network_admin=True).require(
         Capability.REGISTER_PARTY
     )
+
+
+def test_only_a_network_administrator_suspends_parties() -> None:
+    party_admin = Principal(actor=VENDOR, roles=frozenset({Role.ADMIN}))
+    with pytest.raises(RoleNotAllowed, match="network administrator"):
+        party_admin.require(Capability.SUSPEND_PARTY)
+    Principal(VENDOR, frozenset({Role.ADMIN}), network_admin=True).require(Capability.SUSPEND_PARTY)
 
 
 def test_only_a_network_administrator_erases_personal_data() -> None:
