@@ -152,3 +152,17 @@ def test_a_funder_reads_and_approves_a_plan_from_the_shell_and_others_cannot(
     assert shell.json("solutions", "history", solution["id"], "--token", bea)[0]["type"] == (
         "Proposed"
     )
+
+
+def test_the_operator_suspends_and_reinstates_a_party_from_the_shell(shell: Shell) -> None:
+    vendor = shell.party("Vendor")
+    token = ["--token", shell.token(vendor, "security_admin")]
+    assert shell.run("admin", "suspend-party", "--party", vendor).strip() == "suspended"
+    assert f"{vendor}" in shell.run("admin", "list-parties")
+    assert "(suspended)" in shell.run("admin", "list-parties")
+    assert "suspended" in shell.run("policy", "rules", *token, ok=False)
+    assert "already" in shell.run("admin", "suspend-party", "--party", vendor, ok=False)
+    assert shell.run("admin", "reinstate-party", "--party", vendor).strip() == "reinstated"
+    assert shell.json("policy", "rules", *token)["rules"] == []
+    lifted = shell.run("admin", "lift-signatures", "--party", vendor, ok=False)
+    assert "does not require" in lifted
