@@ -6,6 +6,8 @@ from the rule that a company's users, tokens, keys and policy are its own."""
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from uuid import UUID
 
@@ -13,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from ecosystem.actors import OPERATOR, SYSTEM_ID, Role
 from ecosystem.audit.checkpoints import b64, raw_public_key
+from ecosystem.errors import NotPermitted
 from tests.e2e.adversarial.conftest import Four
 from tests.e2e.conftest import Caller, World
 
@@ -205,3 +208,44 @@ def test_a_company_sees_every_operator_act_on_it_and_no_one_else_does(four: Four
     problem(acts(world, netadmin, party["id"]), 403)
     sales = world.user(party["id"], Role.SALES)
     problem(acts(world, sales), 403)
+
+
+def test_only_the_shell_lifts_a_company_s_signatures_and_the_company_sees_it(world: World) -> None:
+    admin, netadmin = world.company(Role.ADMIN), operator(world)
+    key = b64(raw_public_key(Ed25519PrivateKey.generate().public_key()))
+    keys = world.client.post(
+        f"/v1/parties/{admin.party_id}/keys", json={"public_key": key}, headers=admin.headers
+    )
+    assert keys.status_code == 201, keys.text
+    signing = f"/v1/parties/{admin.party_id}/signing"
+    required = world.client.put(signing, json={"required": True}, headers=admin.headers)
+    assert required.status_code == 200, required.text
+    lifted = world.client.put(signing, json={"required": False}, headers=netadmin.headers)
+    problem(lifted, 403)
+    assert [a["what"] for a in acts(world, admin).json()] == ["Registered", "Added", "TokenIssued"]
+    world.network.require_signatures(OPERATOR, UUID(admin.party_id), False)  # a lost key
+    [*_, last] = acts(world, admin).json()
+    assert (last["what"], last["details"], last["actor"]["user_id"]) == (
+        "SignatureRequirementChanged",
+        {"required": False},
+        str(SYSTEM_ID),
+    )
+
+
+def test_two_first_admins_added_at_once_cannot_both_be_added(world: World) -> None:
+    netadmin = world.network.authenticate(operator(world).token)
+    party = UUID(world.party())
+    start = threading.Barrier(4)
+
+    def add(n: int) -> str:
+        start.wait()
+        try:
+            world.network.add_user(netadmin, party, f"Admin {n}", f"a{n}@x.example", [Role.ADMIN])
+        except NotPermitted:
+            return "refused"
+        return "added"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(add, range(4)))
+    assert outcomes == ["added", "refused", "refused", "refused"]
+    assert len(world.network.users_of(OPERATOR, party)) == 1
