@@ -65,10 +65,13 @@ def list_rules(
 
 
 @router.get("/rules/{rule_id}", response_model=RulePublic)
-def get_rule(rule_id: str, caller: CallerDep, owner_party_id: Owner = None) -> RulePublic:
-    """One rule of your company's policy."""
+def get_rule(
+    rule_id: str, caller: CallerDep, response: Response, owner_party_id: Owner = None
+) -> RulePublic:
+    """One rule of your company's policy; the ETag is the policy's version."""
     owner = owner_party_id or caller.principal.party_id
     policy = caller.network.sharing_policy(caller.principal, owner)
+    response.headers["ETag"] = etag(saved_version(policy))
     if rule_id not in policy.rules:
         raise NotFound(f"no rule with id {rule_id} in your policy")
     return rule_public(policy.rules[rule_id])
@@ -96,7 +99,7 @@ def add_rule(
         return rule_public(rule)
 
     def read_now() -> RulePublic:
-        found = get_rule(rule.rule_id, caller, body.owner_party_id)
+        found = get_rule(rule.rule_id, caller, response, body.owner_party_id)
         response.headers["Location"] = f"/v1/policies/rules/{rule.rule_id}"
         return found
 

@@ -17,7 +17,7 @@ from tests.e2e.conftest import Caller, World
 if TYPE_CHECKING:
     from httpx2 import Response
 
-# Values A's "standard" preset keeps from partners and "full" shows; none is a hex or an id.
+# Values A writes after the partner's first request; none can occur in an id or a hex hash.
 SECRETS: dict[str, Any] = {
     "expected_amount": {"amount": "7531902468.25", "currency": "EUR"},
     "next_steps": "Call the Marmoset board",
