@@ -42,7 +42,7 @@ in one append-only, event-sourced object-space; each party sees only what it may
 
 Authenticate with `Authorization: Bearer <token>`. Errors are `application/problem+json`.
 Reads return an `ETag` (the version); changes take `If-Match`. POSTs accept an
-`Idempotency-Key`: a retry with the same key returns the first result and writes nothing.
+`Idempotency-Key`: a retry with the same key writes nothing and answers as a GET would now.
 
 Lists and KPIs come from each company's read model and state the log position they reflect
 (`Cosell-Read-Model-Position`). Every change answers with `Cosell-Log-Position`; send it

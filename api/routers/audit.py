@@ -85,7 +85,7 @@ def sign_checkpoint(auditor: AuditorDep, principal: CurrentPrincipal, response: 
 def consistency(
     auditor: AuditorDep,
     principal: CurrentPrincipal,
-    first: Annotated[int, Query(ge=0, description="The size of the older checkpoint.")],
+    first: Annotated[int, Query(ge=1, description="The size of the older checkpoint (1 or more).")],
     second: Annotated[
         int | None, Query(ge=0, description="A newer size (default: latest).")
     ] = None,

@@ -17,7 +17,7 @@ from api.deps import (
     RequiredVersion,
 )
 from api.problems import BadRequest
-from api.routers.rendering import etag, opportunity_response
+from api.routers.rendering import View, opportunity_response, read_opportunity
 from api.schemas.opportunities import (
     Closing,
     CounterpartUpdate,
@@ -36,7 +36,6 @@ from ecosystem.actors import Capability
 from projections import OpportunityQuery
 
 router = APIRouter(prefix="/v1/opportunities", tags=["opportunities"])
-View = dict[str, Any] | Response
 OPTS: dict[str, Any] = {"response_model": OpportunityPublic, "response_model_exclude_unset": True}
 
 
@@ -76,11 +75,7 @@ def list_opportunities(
 @router.get("/{opportunity_id}", **OPTS)
 def get_opportunity(opportunity_id: UUID, caller: CallerDep, response: Response) -> View:
     """One deal as you may see it; the ETag is its version, for If-Match on changes."""
-    opportunity = caller.network.opportunity(caller.principal, opportunity_id)
-    response.headers["ETag"] = etag(opportunity.version)
-    view = caller.redaction().opportunity_view(caller.principal.party_id, opportunity)
-    assert view is not None  # network.opportunity() already refused non-participants
-    return view
+    return read_opportunity(caller, opportunity_id, response)
 
 
 @router.patch("/{opportunity_id}", **OPTS)

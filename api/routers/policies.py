@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Response, status
 from pydantic import AwareDatetime
 
 from api.deps import CallerDep, ExpectedVersion, IdempotencyDep
-from api.routers.rendering import etag
+from api.routers.rendering import etag, written_response
 from api.schemas.policies import (
     PRESET_TABLES,
     FieldCatalogue,
@@ -27,7 +27,6 @@ from api.schemas.policies import (
     rule_public,
 )
 from ecosystem.errors import NotFound
-from ecosystem.service import Written
 from ecosystem.sharing.application import PolicyChange, saved_version
 from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import OBJECT_LEAVES, WRITABLE_LEAVES, Rule, checked_rule
@@ -66,10 +65,13 @@ def list_rules(
 
 
 @router.get("/rules/{rule_id}", response_model=RulePublic)
-def get_rule(rule_id: str, caller: CallerDep, owner_party_id: Owner = None) -> RulePublic:
-    """One rule of your company's policy."""
+def get_rule(
+    rule_id: str, caller: CallerDep, response: Response, owner_party_id: Owner = None
+) -> RulePublic:
+    """One rule of your company's policy; the ETag is the policy's version."""
     owner = owner_party_id or caller.principal.party_id
     policy = caller.network.sharing_policy(caller.principal, owner)
+    response.headers["ETag"] = etag(saved_version(policy))
     if rule_id not in policy.rules:
         raise NotFound(f"no rule with id {rule_id} in your policy")
     return rule_public(policy.rules[rule_id])
@@ -90,9 +92,18 @@ def add_rule(
         caller.principal, owner, change, idempotency, version
     )
     rule = _rule_of(change)
-    _written_headers(written, response)
-    response.headers["Location"] = f"/v1/policies/rules/{rule.rule_id}"
-    return rule_public(rule)
+
+    def as_written() -> RulePublic:
+        response.headers["ETag"] = etag(written.version)
+        response.headers["Location"] = f"/v1/policies/rules/{rule.rule_id}"
+        return rule_public(rule)
+
+    def read_now() -> RulePublic:
+        found = get_rule(rule.rule_id, caller, response, body.owner_party_id)
+        response.headers["Location"] = f"/v1/policies/rules/{rule.rule_id}"
+        return found
+
+    return written_response(written, response, as_written, read_now)
 
 
 @router.delete("/rules/{rule_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -176,21 +187,22 @@ def _changed(
     caller: CallerDep, owner: UUID, change: PolicyChange, idempotency: Any,
     version: int | None, response: Response,
 ) -> PolicyPublic:  # fmt: skip
-    """The policy as of the version the change wrote (a retried request renders it again)."""
+    """The policy as of the version the change wrote (a retried request: as it is now)."""
     written = caller.network.change_sharing_policy(
         caller.principal, owner, change, idempotency, version
     )
-    policy = caller.network.at_version(
-        SharingPolicy, written.object_id, written.version, "sharing policy"
-    )
-    _written_headers(written, response)
-    return policy_public(policy, None)
 
+    def as_written() -> PolicyPublic:
+        policy = caller.network.at_version(
+            SharingPolicy, written.object_id, written.version, "sharing policy"
+        )
+        response.headers["ETag"] = etag(written.version)
+        return policy_public(policy, None)
 
-def _written_headers(written: Written, response: Response) -> None:
-    response.headers["ETag"] = etag(written.version)
-    if written.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    def read_now() -> PolicyPublic:
+        return list_rules(caller, response, owner)
+
+    return written_response(written, response, as_written, read_now)
 
 
 def _rule_of(change: PolicyChange) -> Rule:

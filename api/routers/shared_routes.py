@@ -9,9 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import (
-    LOG_POSITION,
     READ_POSITION,
-    Caller,
     CallerDep,
     ExpectedVersion,
     IdempotencyDep,
@@ -20,7 +18,7 @@ from api.deps import (
     RequiredVersion,
 )
 from api.problems import BadRequest
-from api.routers.rendering import etag
+from api.routers.rendering import View, read_shared, shared_response
 from api.schemas.opportunities import Reason
 from api.schemas.shared import (
     LinkCreate,
@@ -31,29 +29,10 @@ from api.schemas.shared import (
     SharedPublic,
 )
 from ecosystem.actors import Capability
-from ecosystem.service import Written
 from ecosystem.shared_objects import SharedObject
 from policies.shared_views import OBJECT_TYPES
 
-View = dict[str, Any] | Response
 OPTS: dict[str, Any] = {"response_model": SharedPublic, "response_model_exclude_unset": True}
-
-
-def shared_response(
-    caller: Caller, cls: type[SharedObject], written: Written, response: Response
-) -> View:
-    """The object as of the written version, as the caller may see it (204 once it may not)."""
-    found = caller.network.at_version(cls, written.object_id, written.version, cls.kind)
-    view = caller.redaction().shared_view(caller.principal.party_id, found)
-    if written.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    response.headers[LOG_POSITION] = str(written.position)
-    if view is None:
-        return Response(status_code=204, headers=dict(response.headers))
-    response.headers["ETag"] = etag(written.version)
-    for name, value in written.extra.items():
-        response.headers[f"Cosell-{name.replace('_', '-').title()}"] = str(value)
-    return view
 
 
 def add_shared_routes(router: APIRouter, cls: type[SharedObject], counterpart: Any) -> None:
@@ -78,11 +57,7 @@ def add_shared_routes(router: APIRouter, cls: type[SharedObject], counterpart: A
     @router.get("/{object_id}", summary=f"Read one {noun}", **OPTS)
     def read(object_id: UUID, caller: CallerDep, response: Response) -> View:
         """One object as you may see it; the ETag is its version, for If-Match on changes."""
-        found = caller.network.shared(cls, caller.principal, object_id)
-        response.headers["ETag"] = etag(found.version)
-        view = caller.redaction().shared_view(caller.principal.party_id, found)
-        assert view is not None  # shared() already refused non-participants
-        return view
+        return read_shared(caller, cls, object_id, response)
 
     @router.get("/{object_id}/events", response_model=SharedEventHistory)
     def history(object_id: UUID, caller: CallerDep) -> dict[str, Any]:

@@ -12,7 +12,8 @@ from api.deps import (
     IdempotencyDep,
     RequiredVersion,
 )
-from api.routers.shared_routes import OPTS, View, add_shared_routes, shared_response
+from api.routers.rendering import View, shared_response
+from api.routers.shared_routes import OPTS, add_shared_routes
 from api.schemas.solutions import (
     ComponentCreate,
     LifecycleMove,

@@ -12,11 +12,20 @@ from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+HASH_SIZE = 32
 _sha256 = hashlib.sha256
 
 
 class ProofError(ValueError):
     """A proof that does not prove what it claims."""
+
+
+def _check_sizes(what: str, hashes: Iterable[bytes]) -> None:
+    # A hash of another length is no SHA-256 of anything: refused before any hashing, so a
+    # proof can never pass with hashes that only concatenate to the right bytes.
+    for given in hashes:
+        if len(given) != HASH_SIZE:
+            raise ProofError(f"{what} has a hash of {len(given)} bytes, not {HASH_SIZE}")
 
 
 def leaf_hash(leaf: bytes) -> bytes:
@@ -190,6 +199,8 @@ def root_from_batch(size: int, leaves: dict[int, bytes], proof: Sequence[bytes])
     wanted = sorted(leaves)
     if wanted and not 0 <= wanted[0] <= wanted[-1] < size:
         raise ProofError(f"a leaf index lies outside the tree of {size} leaves")
+    _check_sizes("a leaf", leaves.values())
+    _check_sizes("the batch proof", proof)
     if size == 0:
         if proof:
             raise ProofError("an empty tree needs no proof")
@@ -220,6 +231,9 @@ def verify_inclusion(
     """RFC 9162 §2.1.3.2; raises ProofError unless the leaf is at `index` under `root`."""
     if not 0 <= index < size:
         raise ProofError(f"leaf {index} is outside a tree of {size} leaves")
+    _check_sizes("the leaf", [hashed_leaf])
+    _check_sizes("the root", [root])
+    _check_sizes("the inclusion proof", proof)
     fn, sn, r = index, size - 1, hashed_leaf
     for p in proof:
         if sn == 0:
@@ -239,17 +253,26 @@ def verify_consistency(
     first: int, first_root: bytes, second: int, second_root: bytes, proof: Sequence[bytes]
 ) -> None:
     """RFC 9162 §2.1.4.2; raises ProofError unless the tree of `second` leaves extends the
-    tree of `first` leaves: nothing in the first `first` leaves was changed."""
+    tree of `first` leaves: nothing in the first `first` leaves was changed.
+
+    As transparency-dev/merkle's verifier does, a proof from the empty tree to a bigger one
+    is refused: it would prove nothing, so a caller asking for one has made a mistake.
+    """
     if not 0 <= first <= second:
         raise ProofError(f"no consistency from size {first} to size {second}")
+    _check_sizes("the first root", [first_root])
+    _check_sizes("the second root", [second_root])
+    _check_sizes("the consistency proof", proof)
     if first == second:
-        if proof or first_root != second_root:
+        if proof:
+            raise ProofError(f"two trees of the same size {first} need no proof")
+        if first_root != second_root:
             raise ProofError(f"two different roots for the same size {first}")
+        if first == 0 and first_root != EMPTY_ROOT:
+            raise ProofError("the empty tree's root is the SHA-256 of nothing")
         return
     if first == 0:
-        if proof or first_root != EMPTY_ROOT:
-            raise ProofError("the empty tree has the empty root, and needs no proof")
-        return
+        raise ProofError("a consistency proof from the empty tree proves nothing")
     if not proof:
         raise ProofError("an empty consistency proof proves nothing")
     path = list(proof)

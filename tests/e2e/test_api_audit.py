@@ -155,6 +155,8 @@ def test_checkpoints_proofs_and_the_network_key_are_read_by_any_authenticated_us
                          unhex(big["root"]))  # fmt: skip
     assert_problem(world.client.get(f"{AUDIT}/key"), 401)
     assert_problem(world.client.get(f"{AUDIT}/checkpoints/latest"), 401)
+    # A proof from the empty log proves nothing; the verifiers refuse one, so none is served.
+    assert_problem(get(world, auditor, f"{AUDIT}/consistency", first=0), 422)
 
 
 # --- histories and past states -----------------------------------------------------------------

@@ -196,7 +196,9 @@ def test_a_note_sent_from_five_threads_with_one_key_is_added_once(
         assert event_types(world, vendor, deal) == ["Registered", "NoteAdded"]
 
 
-def test_a_retry_answers_as_of_the_first_write_even_after_later_changes(world: World) -> None:
+def test_a_retry_after_later_changes_answers_as_a_read_now_and_writes_nothing(
+    world: World,
+) -> None:
     vendor = world.company()
     deal = world.opportunity(vendor)["id"]
     url = f"/v1/opportunities/{deal}/notes"
@@ -206,9 +208,11 @@ def test_a_retry_answers_as_of_the_first_write_even_after_later_changes(world: W
 
     retried = world.client.post(url, json={"text": "First call"}, headers=keyed(vendor, "n1"))
 
+    read = world.client.get(f"/v1/opportunities/{deal}", headers=vendor.headers)
     assert retried.status_code == 200
-    assert retried.json() == first.json()
-    assert retried.headers["ETag"] == first.headers["ETag"]
+    assert retried.headers["Idempotent-Replayed"] == "true"
+    assert retried.json() == read.json() == later.json()
+    assert retried.headers["ETag"] == read.headers["ETag"] == later.headers["ETag"]
     assert event_types(world, vendor, deal) == ["Registered", "NoteAdded", "NoteAdded"]
 
 

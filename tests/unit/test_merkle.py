@@ -193,7 +193,10 @@ def test_every_consistency_proof_is_the_rfc_proof_and_verifies() -> None:
             proof = consistency(m, n)
             assert proof == ([] if m == 0 else subproof(m, ENTRIES[:n], True))
             assert proof == MerkleTree(HASHED[:n]).consistency_proof(m)
-            verify_consistency(m, ROOTS[m], n, ROOTS[n], proof)
+            if m == 0 and n > 0:  # proves nothing, so the verifier refuses it
+                assert refuses(verify_consistency, m, ROOTS[m], n, ROOTS[n], proof)
+            else:
+                verify_consistency(m, ROOTS[m], n, ROOTS[n], proof)
     with pytest.raises(ValueError):
         TREE.consistency_proof(5, 4)
 
