@@ -10,12 +10,12 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from ecosystem.actors import Capability, Principal
-from ecosystem.errors import NotFound
+from ecosystem.errors import CosellError, NotFound
 from ecosystem.opportunities.domainmodel import Outcome, PartnerRole, SharedOpportunity
 from ecosystem.opportunities.fields import Stage
 from ecosystem.opportunities.registration import RegistrationCommands
 from ecosystem.service import Idempotency, Written, check_version
-from ecosystem.sharing.access import NoWriteGrants, WriteGrants
+from ecosystem.sharing.access import NoWriteGrants, WriteGrants, refusal_for
 
 Act = Callable[[SharedOpportunity], None]
 
@@ -155,7 +155,11 @@ class OpportunityCommands(RegistrationCommands):
             opportunity = self.opportunity(principal, opportunity_id)  # 404 comes before 403
             principal.require(Capability.SELL)
             check_version(opportunity, expected_version)
-            others = act(opportunity)
+            try:
+                others = act(opportunity)
+            except CosellError as refused:
+                grants, party = self.read_grants, principal.party_id
+                raise refusal_for(refused, grants, party, opportunity, "opportunity") from None
             return [opportunity, *others], Written(opportunity.id, opportunity.version)
 
         return self.execute(attempt, idempotency, principal)

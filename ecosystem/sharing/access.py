@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 from uuid import UUID
 
+from ecosystem.errors import CosellError
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 
 
@@ -47,3 +48,17 @@ def may_read(grants: ReadGrants, party_id: UUID, found: Any, object_type: str, l
     """Whether `party_id` may read that leaf of `owner`'s data on `found`."""
     readable = grants.readable(party_id, found, object_type, owner)
     return readable is None or leaf in readable
+
+
+def refusal_for(
+    refused: CosellError, grants: ReadGrants, party_id: UUID, found: Any, object_type: str
+) -> CosellError:
+    """The refusal as `party_id` may have it: one that reveals data the party may not read
+    gives way to the answer it would get were that data not there (the same status and
+    text for a right guess as for a wrong one)."""
+    while refused.otherwise is not None and not all(
+        may_read(grants, party_id, found, object_type, leaf, owner)
+        for leaf, owner in refused.reveals
+    ):
+        refused = refused.otherwise
+    return refused
