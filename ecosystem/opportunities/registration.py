@@ -22,7 +22,6 @@ from ecosystem.partnerships.application import PartnershipCommands
 from ecosystem.service import Idempotency, Written, check_version
 from ecosystem.sharing.access import OwnDataOnly, ReadGrants, may_read
 
-CONFLICTS = "registration-conflicts"  # the scope of each owner's index of its records
 Match = tuple[SharedOpportunity, list[str]]  # an earlier deal and the fields that matched
 
 
@@ -57,13 +56,15 @@ class RegistrationCommands(PartnershipCommands):
     # --- the owner's records ------------------------------------------------------------------
 
     def registration_conflicts(self, principal: Principal) -> list[RegistrationConflictRecord]:
-        """The conflict records of the caller's party's deals, oldest first."""
+        """The conflict records of the caller's party's deals, oldest first. Found by a scan
+        of the records' first events: an index of them would be one more object for every
+        registration that leaves a record to load and write, which the registrant would
+        wait for, and so could time."""
         principal.require(Capability.READ)
-        index_id = key_id(CONFLICTS, str(principal.party_id))
-        if not self.exists(index_id):
-            return []
-        index = self.load(KeyedIndex, index_id, "conflict index")
-        return [self.registration_conflict(principal, i) for i in index.targets]
+        party = principal.party_id
+        ids = [e.originator_id for e in self.events_of(RegistrationConflictRecord, "Recorded")
+               if e.owner_id == party]  # fmt: skip
+        return [self.registration_conflict(principal, i) for i in ids]
 
     def registration_conflict(
         self, principal: Principal, record_id: UUID
@@ -117,22 +118,14 @@ class RegistrationCommands(PartnershipCommands):
     def _conflict_records(
         self, principal: Principal, opportunity: SharedOpportunity, matches: list[Match]
     ) -> list[Aggregate]:
-        """A record for the owner of each earlier deal of another party's, filed in the
-        owner's index of records (one index object per owner, whatever the count of deals)."""
-        records: list[Aggregate] = []
-        indexes: dict[UUID, KeyedIndex] = {}
-        for other, matched in matches:
-            if other.owner_id == principal.party_id:
-                continue
-            record = RegistrationConflictRecord(
+        """A record for the owner of each earlier deal of another party's."""
+        return [
+            RegistrationConflictRecord(
                 other.id, other.owner_id, opportunity.id, matched, principal.actor
             )
-            owner = other.owner_id
-            if owner not in indexes:
-                indexes[owner] = self._keyed_index(CONFLICTS, str(owner), "conflict index")
-            indexes[owner].file(record.id)
-            records.append(record)
-        return [*records, *indexes.values()]
+            for other, matched in matches
+            if other.owner_id != principal.party_id
+        ]
 
     def _answer_conflict(
         self, principal: Principal, record_id: UUID, act: Any, expected_version: int | None,
@@ -148,16 +141,14 @@ class RegistrationCommands(PartnershipCommands):
         return self.execute(attempt, idempotency, principal)
 
     def _customer_indexes(self, opportunity: SharedOpportunity) -> list[KeyedIndex]:
-        return [
-            self._keyed_index("customer", key, "customer index")
-            for key in customer_keys(opportunity.fields)
-        ]
-
-    def _keyed_index(self, scope: str, key: str, what: str) -> KeyedIndex:
-        index_id = key_id(scope, key)
-        if self.exists(index_id):
-            return self.load(KeyedIndex, index_id, what)
-        return KeyedIndex(scope, key)
+        indexes = []
+        for key in customer_keys(opportunity.fields):
+            index_id = key_id("customer", key)
+            if self.exists(index_id):
+                indexes.append(self.load(KeyedIndex, index_id, "customer index"))
+            else:
+                indexes.append(KeyedIndex("customer", key))
+        return indexes
 
     def _indexed_opportunities(self, indexes: list[KeyedIndex]) -> list[SharedOpportunity]:
         ids = dict.fromkeys(target for index in indexes for target in index.targets)
