@@ -46,7 +46,7 @@ def register(
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
-    """Register a deal; 409 if an open deal for the same customer already involves you."""
+    """Register a deal; 409 if you take part in an open deal for the customer and may see why."""
     written = caller.network.register_opportunity(
         caller.principal, body.changes(), body.override_conflicts, idempotency
     )
