@@ -233,12 +233,9 @@ def close(
 def history(opportunity_id: UUID, caller: CallerDep) -> dict[str, Any]:
     """The deal's recorded events, oldest first, each redacted as you may see it."""
     opportunity = caller.network.opportunity(caller.principal, opportunity_id)
-    redaction = caller.redaction()
-    views = (
-        redaction.event_view(caller.principal.party_id, opportunity, e)
-        for e in caller.network.history(caller.principal, opportunity_id)
-    )
-    return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
+    events = caller.network.history(caller.principal, opportunity_id)
+    seen = caller.redaction().history(caller.principal.party_id, opportunity, events)
+    return {"opportunity_id": str(opportunity_id), "events": [s.view for s in seen]}
 
 
 def _reason(body: Reason | None) -> str:
