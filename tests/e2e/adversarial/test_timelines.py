@@ -72,9 +72,7 @@ def test_an_invitee_s_history_is_its_invitation_alone(four: Four, deal: str) -> 
     hidden = {e["occurred_at"] for e in everything} - {invitation["occurred_at"]}
     assert not hidden & {e["occurred_at"] for e in mine}
     audited = audit(four, four.auditor(four.c), deal, "events").json()["events"]
-    assert [(e["version"], e["occurred_at"]) for e in audited] == [
-        (1, invitation["occurred_at"])
-    ]
+    assert [(e["version"], e["occurred_at"]) for e in audited] == [(1, invitation["occurred_at"])]
 
 
 def test_a_history_numbers_its_events_without_gaps_that_show_hidden_ones(
@@ -125,9 +123,7 @@ def test_an_auditor_gets_no_past_state_from_before_its_company_could_see(
     assert "updated_at" not in first["view"] and "stage_history" not in first["view"]
 
 
-def test_access_names_only_the_participants_the_owner_s_policy_shows(
-    four: Four, deal: str
-) -> None:
+def test_access_names_only_the_participants_the_owner_s_policy_shows(four: Four, deal: str) -> None:
     hide = {"viewer": "partners", "field": "participants", "effect": "deny"}
     admin = four.world.security_admin(four.a)
     denied = four.client.post("/v1/policies/rules", json=hide, headers=admin.headers)
