@@ -15,6 +15,7 @@ object's version, so the numbering tells nothing of the events left out.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -54,7 +55,7 @@ def history_of(
     seat: str | None = None
     for event in events:
         before = seat
-        then = event.mutate(then)
+        then = copy.deepcopy(event).mutate(then)  # replaying must not alter the event shown
         seat = redaction.seat(viewer, then)
         if seat is None or (seat == INVITED and before == INVITED):
             continue
