@@ -161,3 +161,22 @@ def test_a_bundle_discloses_no_event_its_company_could_not_see(four: Four, deal:
     assert len(entries) == len(events(four, four.a, deal)) + 1  # and B's private field
     disclosed = [e for e in entries if not e.get("withheld")]
     assert [e["topic"].rsplit(".", 1)[-1] for e in disclosed] == ["PartnerInvited"]
+
+
+def test_an_invitee_s_history_of_a_solution_is_its_invitation_alone(four: Four) -> None:
+    body = {"name": "Lakehouse Guard", "summary": "Governed analytics", "role": "builder"}
+    created = four.client.post("/v1/solutions", json=body, headers=four.a.headers)
+    assert created.status_code == 201, created.text
+    url = f"/v1/solutions/{created.json()['id']}"
+
+    def post(tail: str, change: dict[str, Any]) -> None:
+        done = four.client.post(f"{url}{tail}", json=change, headers=four.a.headers)
+        assert done.status_code == 200, done.text
+
+    post("/lifecycle", {"to": "In Development"})
+    post("/invitations", {"party_id": four.c.party_id, "role": "integrator"})
+    post("/sign-off", {})
+    everything = four.client.get(f"{url}/events", headers=four.a.headers).json()["events"]
+    mine = four.client.get(f"{url}/events", headers=four.c.headers).json()["events"]
+    assert [(e["version"], e["type"]) for e in mine] == [(1, "PartnerInvited")]
+    assert mine[0]["occurred_at"] == everything[2]["occurred_at"]
