@@ -36,11 +36,6 @@ class Seen:
     view: dict[str, Any]
 
     @property
-    def number(self) -> int:
-        """Its place in the party's history (the `version` its view shows)."""
-        return int(self.view["version"])
-
-    @property
     def object_version(self) -> int:
         """The object's version the event made (never shown to the party)."""
         return int(self.event.originator_version)

@@ -231,7 +231,7 @@ def close(
 
 @router.get("/{opportunity_id}/events", response_model=EventHistory)
 def history(opportunity_id: UUID, caller: CallerDep) -> dict[str, Any]:
-    """The deal's recorded events, oldest first, each redacted as you may see it."""
+    """The deal's events as far as your party could see each when it happened, oldest first."""
     opportunity = caller.network.opportunity(caller.principal, opportunity_id)
     events = caller.network.history(caller.principal, opportunity_id)
     seen = caller.redaction().history(caller.principal.party_id, opportunity, events)

@@ -86,7 +86,7 @@ def add_shared_routes(router: APIRouter, cls: type[SharedObject], counterpart: A
 
     @router.get("/{object_id}/events", response_model=SharedEventHistory)
     def history(object_id: UUID, caller: CallerDep) -> dict[str, Any]:
-        """The object's recorded events, oldest first, each redacted as you may see it."""
+        """Its events as far as your party could see each when it happened, oldest first."""
         found = caller.network.shared(cls, caller.principal, object_id)
         events = caller.network.shared_history(cls, caller.principal, object_id)
         seen = caller.redaction().history(caller.principal.party_id, found, events)

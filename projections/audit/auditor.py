@@ -59,11 +59,13 @@ class Auditor:
             raise NotFound(f"no object with id {object_id}")
         return found
 
-    def _timeline(self, principal: Principal, found: Any) -> tuple[list[Recorded], list[Seen]]:
+    def _timeline(
+        self, principal: Principal, found: Any
+    ) -> tuple[list[tuple[Recorded, Any]], list[Seen]]:
         """The object's recorded events, and the company's history of it: event by event,
         as its seat then allowed (numbered in that history, see `policies.timeline`)."""
-        recorded = self.log.of(found.id)
-        events = [self.log.event(r) for r in recorded]
+        recorded = [(r, self.log.event(r)) for r in self.log.of(found.id)]
+        events = [event for _, event in recorded]
         return recorded, self.policies.redaction().history(principal.party_id, found, events)
 
     def history(self, principal: Principal, object_id: UUID) -> dict[str, Any]:
@@ -71,7 +73,7 @@ class Auditor:
         position in the log and its leaf, oldest first."""
         found = self._involved(principal, object_id)
         recorded, seen = self._timeline(principal, found)
-        where = {r.version: r for r in recorded}
+        where = {r.version: r for r, _ in recorded}
         events = [
             {"position": where[s.object_version].position,
              "leaf_index": where[s.object_version].leaf_index, **s.view}
@@ -117,7 +119,7 @@ class Auditor:
         moment = _checked_time(at)
         found = self._involved(principal, object_id)
         recorded, seen = self._timeline(principal, found)
-        versions = [r.version for r in recorded if self.log.event(r).timestamp <= moment]
+        versions = [r.version for r, event in recorded if event.timestamp <= moment]
         shown = len([s for s in seen if s.event.timestamp <= moment])
         redaction = self.policies.redaction()
         then = (
