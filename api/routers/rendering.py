@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Response
 
-from api.deps import LOG_POSITION, Caller
+from api.deps import Caller
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 from ecosystem.service import Written
 
@@ -29,7 +29,6 @@ def opportunity_response(
     view = caller.redaction().opportunity_view(caller.principal.party_id, opportunity)
     if written.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    response.headers[LOG_POSITION] = str(written.position)
     if view is None:
         return Response(status_code=204, headers=dict(response.headers))
     response.headers["ETag"] = etag(written.version)
