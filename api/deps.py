@@ -177,7 +177,6 @@ async def read_after(
     cosell_read_after: Annotated[
         str | None,
         Header(
-            max_length=200,
             description=f"The {TOKEN} of your last change: the read waits until your read "
             "model reflects it (up to a few seconds; 503 if it does not).",
         ),
