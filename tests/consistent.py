@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api.consistency import READ_AFTER
-from ecosystem.errors import Unauthenticated
+from ecosystem.errors import CosellError
 from ecosystem.network import Network
 
 
@@ -41,7 +41,7 @@ class ConsistentClient(TestClient):
             return None
         try:
             party = self.network.authenticate(bearer.removeprefix("Bearer ")).party_id
-        except Unauthenticated:
+        except CosellError:  # an unknown token, a suspended company: the server will say so
             return None
         tokens = self.app.state.tokens  # type: ignore[attr-defined]
         return str(tokens.issue(party, self.network.log_position))
