@@ -98,9 +98,10 @@ class Caller:
 
     def needed_position(self, asked: int) -> int:
         """What a read-model read must reflect: what the caller asked for, and always the
-        newest sharing-policy change in force, so no list shows what a policy now hides."""
+        newest sharing-policy change in force and the newest partnership change, so no list
+        shows what a policy or an ended partnership now hides."""
         self.policies.refresh()
-        return max(asked, self.policies.position)
+        return max(asked, self.policies.position, self.policies.partnership_position)
 
 
 def get_caller(network: NetworkDep, principal: CurrentPrincipal, policies: PoliciesDep) -> Caller:

@@ -123,7 +123,13 @@ class Auditor:
         if owner != then.owner_id and owner not in then.participants:
             raise InvalidCommand("that party held no data on this object then")
         policy = self.network.policy_of(owner, at)
-        return access_at(then, KINDS[type(found)], field, owner, policy, principal.party_id, at)
+
+        def partners(party_a: UUID, party_b: UUID) -> bool:
+            return self.network.was_active_partnership(party_a, party_b, at)
+
+        return access_at(
+            then, KINDS[type(found)], field, owner, policy, principal.party_id, at, partners
+        )
 
     # --- the bundle -------------------------------------------------------------------------
 
