@@ -4,7 +4,9 @@ Every read asks for a `Redaction` here. Asking first reads the log's head positi
 indexed MAX query); only when the log has grown is the new stretch searched for policy
 events, and if there are any, their owners' rows are projected into
 the Casbin table, the enforcer is reloaded from it and every compiled mask is dropped. So a
-change made by any process is in force for the next read of every process.
+change made by any process is in force for the next read of every process. Whether two
+parties are partners is asked of the log at each redaction (once per pair); the newest
+partnership event seen is kept, for read-model reads to wait for.
 """
 
 from __future__ import annotations
