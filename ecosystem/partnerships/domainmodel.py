@@ -7,7 +7,7 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ecosystem.actors import Actor
+from ecosystem.actors import SYSTEM_ID, Actor
 from ecosystem.errors import Conflict, InvalidCommand
 from ecosystem.keys import key_id
 
@@ -105,7 +105,10 @@ class Partnership(Aggregate):
             raise Conflict("objects are shared only with active partners")
         if owner_id not in self.parties:
             raise InvalidCommand("only one of the two parties shares its objects here")
-        self._object_shared(object_id=object_id, owner_id=owner_id, actor=actor)
+        # Both parties see this aggregate whole (audit bundles): it names the sharing party
+        # only; which of its users invited is a fact of the object, shown there as it may be.
+        by_party = Actor(party_id=actor.party_id, user_id=SYSTEM_ID)
+        self._object_shared(object_id=object_id, owner_id=owner_id, actor=by_party)
 
     @event("ObjectShared")
     def _object_shared(self, object_id: UUID, owner_id: UUID, actor: Actor) -> None:
