@@ -170,6 +170,9 @@ def test_a_third_participant_s_data_reaches_a_party_only_while_the_two_are_partn
     assert "E's note before" in before and "E-CRM-1" in before  # shared while partners
 
     end(world, e, b)
+    for viewer, words in ((b, ("E's note before", "E-CRM-1")), (e, ("B's note", "B-CRM"))):
+        listed = get(world, viewer, "/v1/opportunities")  # the end alone re-projects the rows
+        assert deal in listed.text and not any(word in listed.text for word in words)
     note(world, e, deal, "E's note after")
     keep_counterpart(world, e, deal, "E-CRM-2")
     note(world, b, deal, "B's note after")
