@@ -11,9 +11,8 @@ from ecosystem.actors import SYSTEM_ID, Actor
 from ecosystem.errors import Conflict, InvalidCommand
 from ecosystem.keys import key_id
 
-PARTNERSHIP_ENDED = (
-    "partnership ended"  # why each side's participation in the other's objects ended
-)
+# The reason recorded when each side's part in the other's objects ends with a partnership.
+PARTNERSHIP_ENDED = "partnership ended"
 
 
 class PartnershipStatus(StrEnum):
