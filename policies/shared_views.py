@@ -167,6 +167,9 @@ def _commitment(plan: CoFundingPlan, funder: UUID, total: Decimal, viewer: UUID)
 
 
 def _sees(gates: Gates, request: FundRequest, owner: UUID, leaf: str) -> bool:
+    """The parties a request involves (its requester and the funders whose money it draws
+    on) see it and what follows from it: it is theirs too. Others as the owner's policy and
+    partnership say."""
     involved = gates.viewer == request.requester or gates.viewer in request.portions
     return involved or gates.allows(owner, leaf)
 
@@ -235,7 +238,8 @@ def _event_data(
         party = getattr(event, "party_id", author)
         if party != gates.viewer and not gates.allows(owner, "participants"):
             return None
-        return {"party_id": party, **{k: getattr(event, k) for k in ("role",) if hasattr(event, k)}}
+        shown = {k: getattr(event, k) for k in ("role", "reason") if hasattr(event, k)}
+        return {"party_id": party, **shown}
     if name in ("OpportunityLinked", "OpportunityUnlinked"):
         seen = audience is not None and gates.viewer in audience(event.opportunity_id)
         return (
