@@ -17,6 +17,7 @@ from uuid import UUID
 
 from ecosystem.funding.domainmodel import CoFundingPlan
 from ecosystem.funding.records import FundRequest
+from ecosystem.money import in_minor_units
 from ecosystem.shared_objects import SharedObject
 from ecosystem.sharing.rules import INVITED
 from ecosystem.solutions.domainmodel import JointSolution
@@ -186,7 +187,7 @@ def _request(r: FundRequest, currency: str) -> dict[str, Any]:
 
 
 def _money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": str(amount), "currency": currency}
+    return {"amount": in_minor_units(amount, currency), "currency": currency}
 
 
 def shared_event_view(

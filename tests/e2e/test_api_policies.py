@@ -19,7 +19,7 @@ SUMMARY = {"title", "stage", "participants", "expected_close_quarter", "target_c
 STANDARD = {"expected_amount", "products", "next_steps", "closing_reason", "notes"}
 CUSTOMER = {"name": "Acme", "website_domain": "acme.example", "industry": "Retail",
             "country": "DE", "contacts": [{"name": "Dana", "email": "d@acme.example",
-                                           "phone": "+49 30 1", "title": "CIO"}]}  # fmt: skip
+                                           "phone": "+49 30 1234567", "title": "CIO"}]}  # fmt: skip
 
 
 def assert_problem(response: Response, status: int) -> None:
