@@ -86,7 +86,9 @@ def validated_alone(world: World) -> Solution:
 
 
 def with_component(world: World) -> Solution:
+    """B's component on A's solution; B and C partner, so C sees it (and is told it is B's)."""
     solution = proposed(world)
+    world.partners(solution.b, solution.c)
     view = solution.do(solution.b, "POST /components", {"name": "Connector"})
     solution.component = view["components"][0]["component_id"]
     return solution
