@@ -21,6 +21,7 @@ from api.bootstrap import (
 from api.deps import LOG_POSITION
 from api.routers import (
     audit,
+    conflicts,
     funding_plans,
     kpis,
     operator,
@@ -58,8 +59,8 @@ def _api_routes() -> list[BaseRoute]:
     `request.app.state`, so one route table serves any number of apps."""
     routes = APIRouter()
     for module in (
-        parties, signing, partnerships, opportunities, solutions, funding_plans, policies, kpis,
-        audit, operator,
+        parties, signing, partnerships, opportunities, conflicts, solutions, funding_plans,
+        policies, kpis, audit, operator,
     ):  # fmt: skip
         routes.include_router(module.router)
     return list(routes.routes)

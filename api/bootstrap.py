@@ -52,6 +52,7 @@ def wire_policies(network: Network) -> PolicyDecisions:
     """The policy decisions over the Casbin table in the event store's own database."""
     decisions = PolicyDecisions(network, PolicyTable(_engine(network)))
     network.write_grants = decisions
+    network.read_grants = decisions
     return decisions
 
 

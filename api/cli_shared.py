@@ -34,8 +34,7 @@ def _history(network: Network, principal: Principal, cls: type[SharedObject], id
     found = network.shared(cls, principal, id_)
     redaction = policies_of(network).redaction()
     events = network.shared_history(cls, principal, id_)
-    views = (redaction.shared_event_view(principal.party_id, found, e) for e in events)
-    return [v for v in views if v is not None]
+    return [s.view for s in redaction.history(principal.party_id, found, events)]
 
 
 @solutions.command("list")

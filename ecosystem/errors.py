@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 
 class CosellError(Exception):
     """Base of every refusal the domain raises; nothing is written when one is raised."""
@@ -11,6 +13,19 @@ class CosellError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+        # What this refusal reveals: (policy leaf, owner of that data or None for the
+        # object's owner). A caller that may not read them all gets `otherwise` instead.
+        self.reveals: tuple[tuple[str, UUID | None], ...] = ()
+        self.otherwise: CosellError | None = None
+
+    def unless_hidden(
+        self, leaf: str, otherwise: CosellError, owner: UUID | None = None
+    ) -> CosellError:
+        """This refusal for a caller that may read `leaf` of `owner`'s data on the object;
+        `otherwise`, the answer it would get were that data not there, for any other."""
+        self.reveals = (*self.reveals, (leaf, owner))
+        self.otherwise = otherwise
+        return self
 
 
 class InvalidCommand(CosellError):

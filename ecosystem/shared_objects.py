@@ -128,10 +128,12 @@ class SharedObject(Aggregate):
     def check_unlink(self, opportunity_id: UUID, actor: Actor) -> None:
         self.check_partner(actor, "unlink opportunities")
         link = self.links.get(opportunity_id)
+        unknown = InvalidCommand(f"that opportunity is not linked to this {self.kind}")
         if link is None:
-            raise InvalidCommand(f"that opportunity is not linked to this {self.kind}")
+            raise unknown
         if actor.party_id not in (link.linked_by, self.owner_id):
-            raise NotPermitted("only the party that made a link, or the owner, may remove it")
+            refused = NotPermitted("only the party that made a link, or the owner, may remove it")
+            raise refused.unless_hidden("links", unknown)
 
     def changed_counterpart(self, changes: dict[str, Any], actor: Actor) -> dict[str, Any]:
         """The changes that differ from the actor's counterpart fields now."""

@@ -10,11 +10,12 @@ from uuid import UUID
 from eventsourcing.domain import Aggregate
 
 from ecosystem.actors import Capability, Principal
-from ecosystem.errors import NotFound
+from ecosystem.errors import CosellError, NotFound
 from ecosystem.opportunities.application import OpportunityCommands
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 from ecosystem.service import Idempotency, Written, check_version
 from ecosystem.shared_objects import SharedObject
+from ecosystem.sharing.access import refusal_for
 
 S = TypeVar("S", bound=SharedObject)
 LINK_KINDS = {"solution": "solution", "funding plan": "funding_plan"}
@@ -72,7 +73,13 @@ class SharedObjectCommands(OpportunityCommands):
             found = self.shared(cls, principal, object_id)  # 404 comes before 403
             principal.require(capability)
             check_version(found, expected_version)
-            others = act(found) or ()
+            try:
+                others = act(found) or ()
+            except CosellError as refused:
+                kind = LINK_KINDS[cls.kind]
+                raise refusal_for(
+                    refused, self.read_grants, principal.party_id, found, kind
+                ) from None
             return [found, *others], Written(found.id, found.version, dict(added or {}))
 
         return self.execute(attempt, idempotency, principal)

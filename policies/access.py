@@ -1,8 +1,8 @@
 """Who could read one field of an object at a moment: the sharing policy then in force.
 
-An auditor asks this of its own company's data (every party then involved, with the rules
-then in force) or of another company's data (only whether its own company could read it: a
-company's policy towards others is its own business).
+An auditor asks this of its own company's data (every party then involved that its company
+may know of, with the rules then in force) or of another company's data (only whether its own
+company could read it: a company's policy towards others is its own business).
 """
 
 from __future__ import annotations
@@ -22,17 +22,23 @@ from policies.table import default_rows, policy_rows
 
 def access_at(
     found: Any, object_type: str, field: str, owner: UUID, policy: SharingPolicy,
-    viewer: UUID, at: datetime,
+    viewer: UUID, at: datetime, redaction: Redaction,
 ) -> dict[str, Any]:  # fmt: skip
-    """`found` and `policy` as they stood at `at`; the answer as the viewer may have it."""
+    """`found` and `policy` as they stood at `at`; the answer as the viewer may have it.
+
+    `redaction` (the policies now, as for every view) says which participants the viewer may
+    know of: a party it may not know took part is answered for exactly as one that did not."""
     if field not in OBJECT_LEAVES[object_type]:
         leaves = ", ".join(OBJECT_LEAVES[object_type])
         raise InvalidCommand(f"{field!r} is not a field of a {object_type}; one of: {leaves}")
+    known = known_participants(redaction, viewer, found, object_type)
+    if owner not in known:
+        raise InvalidCommand("that party held no data on this object then, as far as you know")
     p_rows, g_rows = default_rows()
     own_p, own_g = policy_rows(policy)
     masks = MaskCompiler(p_rows + own_p, g_rows + own_g)
     seats = Redaction(masks)
-    parties = sorted(found.involved_parties | {owner}) if viewer == owner else [viewer]
+    parties = sorted((found.involved_parties | {owner}) & known) if viewer == owner else [viewer]
     decisions = []
     for party in parties:
         seat = seats.seat(party, found)
@@ -52,3 +58,17 @@ def access_at(
             for r in own_p
         ]
     return answer
+
+
+def known_participants(
+    redaction: Redaction, viewer: UUID, found: Any, object_type: str
+) -> set[UUID]:
+    """The parties `viewer` may know took part in `found`: itself and the owner, and every
+    participant (invitees too) where the owner's policy shows its seat the participants."""
+    seat = redaction.seat(viewer, found)
+    if seat is None:
+        return set()
+    mask = redaction.readable(viewer, seat, found.owner_id, object_type)
+    if mask is None or "participants" in mask:
+        return {found.owner_id, *found.participants}
+    return {found.owner_id, viewer}

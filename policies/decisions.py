@@ -10,7 +10,7 @@ change made by any process is in force for the next read of every process.
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 import casbin
@@ -91,6 +91,20 @@ class PolicyDecisions:
             party_viewer(party_id), str(opportunity.owner_id), OBJECT_TYPE, "write"
         )
         return frozenset(path for path in CORE_FIELDS if set(leaves_of(path)) <= mask)
+
+    def readable(
+        self, party_id: UUID, found: Any, object_type: str, owner: UUID | None = None
+    ) -> frozenset[str] | None:
+        """The leaves of `owner`'s data on `found` the party may read, as every view decides
+        them (ReadGrants): None for its own data, none when it takes no part."""
+        owner = found.owner_id if owner is None else owner
+        if party_id == owner:
+            return None
+        redaction = Redaction(self.refresh())
+        seat = redaction.seat(party_id, found)
+        if seat is None:
+            return frozenset()
+        return redaction.readable(party_id, seat, owner, object_type)
 
     def rebuild(self) -> int:
         """The whole table again from a replay of every policy; returns the row count."""

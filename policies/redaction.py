@@ -8,6 +8,7 @@ only if the viewer is that owner or the owner's compiled mask for the viewer hol
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from policies.masks import MaskCompiler
 from policies.personal_data import Opener, open_views
 from policies.rendering import as_json, nest, quarter
 from policies.shared_views import Audience, shared_event_view, shared_view
+from policies.timeline import Seen, history_of
 
 OBJECT_TYPE = "opportunity"
 _CONTACTS = "customer.contacts"
@@ -62,10 +64,15 @@ class Redaction:
         return shared_view(self, viewer, found, self.audience)
 
     def shared_event_view(
-        self, viewer: UUID, found: SharedObject, event: Any
+        self, viewer: UUID, found: SharedObject, event: Any, seat: str | None = None
     ) -> dict[str, Any] | None:
-        """One recorded event of a solution or plan as `viewer` may see it."""
-        return shared_event_view(self, viewer, found, event, self.audience)
+        """One recorded event of a solution or plan as `viewer` may see it (from `seat`,
+        its seat when the event happened; by default its seat now)."""
+        return shared_event_view(self, viewer, found, event, self.audience, seat)
+
+    def history(self, viewer: UUID, found: Any, events: Iterable[Any]) -> list[Seen]:
+        """The events of a deal, solution or plan that reach `viewer`, as it may see them."""
+        return history_of(self, viewer, found, events)
 
     def _visible_links(self, viewer: UUID, opportunity: SharedOpportunity) -> list[Any]:
         audience = self.audience
@@ -118,10 +125,13 @@ class Redaction:
         return view
 
     def event_view(
-        self, viewer: UUID, opportunity: SharedOpportunity, event: Any
+        self, viewer: UUID, opportunity: SharedOpportunity, event: Any, seat: str | None = None
     ) -> dict[str, Any] | None:
-        """One recorded event as `viewer` may see it; None when none of it is visible."""
-        seat = self.seat(viewer, opportunity)
+        """One recorded event as `viewer` may see it; None when none of it is visible.
+
+        `seat` is the viewer's seat when the event happened (see `policies.timeline`, which
+        decides which events reach a party at all); by default its seat now."""
+        seat = seat or self.seat(viewer, opportunity)
         if seat is None:
             return None
         owner = opportunity.owner_id

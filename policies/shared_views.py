@@ -187,13 +187,15 @@ def _money(amount: Decimal, currency: str) -> dict[str, str]:
 
 
 def shared_event_view(
-    redaction: Redaction, viewer: UUID, found: SharedObject, event: Any, audience: Audience | None
-) -> dict[str, Any] | None:
+    redaction: Redaction, viewer: UUID, found: SharedObject, event: Any, audience: Audience | None,
+    seat: str | None = None,
+) -> dict[str, Any] | None:  # fmt: skip
     """One recorded event of a solution or plan as `viewer` may see it; None when hidden.
 
-    An event shows what it changed only as far as the viewer may see that part of the
-    object now; its payload passes through the same gates as the object's view."""
-    seat = redaction.seat(viewer, found)
+    An event shows what it changed only as far as the viewer, from `seat` (its seat when the
+    event happened; by default now), may see that part of the object under the policy now;
+    its payload passes through the same gates as the object's view."""
+    seat = seat or redaction.seat(viewer, found)
     if seat is None:
         return None
     gates = Gates(redaction, viewer, seat, OBJECT_TYPES[type(found)])

@@ -46,7 +46,7 @@ def register(
     idempotency: IdempotencyDep,
     response: Response,
 ) -> View:
-    """Register a deal; 409 if an open deal for the same customer already involves you."""
+    """Register a deal; 409 if you take part in an open deal for the customer and may see why."""
     written = caller.network.register_opportunity(
         caller.principal, body.changes(), body.override_conflicts, idempotency
     )
@@ -226,14 +226,11 @@ def close(
 
 @router.get("/{opportunity_id}/events", response_model=EventHistory)
 def history(opportunity_id: UUID, caller: CallerDep) -> dict[str, Any]:
-    """The deal's recorded events, oldest first, each redacted as you may see it."""
+    """The deal's events as far as your party could see each when it happened, oldest first."""
     opportunity = caller.network.opportunity(caller.principal, opportunity_id)
-    redaction = caller.redaction()
-    views = (
-        redaction.event_view(caller.principal.party_id, opportunity, e)
-        for e in caller.network.history(caller.principal, opportunity_id)
-    )
-    return {"opportunity_id": str(opportunity_id), "events": [v for v in views if v is not None]}
+    events = caller.network.history(caller.principal, opportunity_id)
+    seen = caller.redaction().history(caller.principal.party_id, opportunity, events)
+    return {"opportunity_id": str(opportunity_id), "events": [s.view for s in seen]}
 
 
 def _reason(body: Reason | None) -> str:

@@ -61,14 +61,11 @@ def add_shared_routes(router: APIRouter, cls: type[SharedObject], counterpart: A
 
     @router.get("/{object_id}/events", response_model=SharedEventHistory)
     def history(object_id: UUID, caller: CallerDep) -> dict[str, Any]:
-        """The object's recorded events, oldest first, each redacted as you may see it."""
+        """Its events as far as your party could see each when it happened, oldest first."""
         found = caller.network.shared(cls, caller.principal, object_id)
-        redaction = caller.redaction()
-        views = (
-            redaction.shared_event_view(caller.principal.party_id, found, e)
-            for e in caller.network.shared_history(cls, caller.principal, object_id)
-        )
-        return {"object_id": str(object_id), "events": [v for v in views if v is not None]}
+        events = caller.network.shared_history(cls, caller.principal, object_id)
+        seen = caller.redaction().history(caller.principal.party_id, found, events)
+        return {"object_id": str(object_id), "events": [s.view for s in seen]}
 
     @router.post("/{object_id}/invitations", **OPTS)
     def invite(

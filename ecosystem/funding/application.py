@@ -12,6 +12,7 @@ from ecosystem.actors import Capability, Principal
 from ecosystem.funding.domainmodel import CoFundingPlan
 from ecosystem.service import Idempotency, Written
 from ecosystem.shared_services import SharedObjectCommands
+from ecosystem.sharing.access import may_read
 
 PlanAct = Callable[[CoFundingPlan], None]
 
@@ -49,6 +50,14 @@ class FundingCommands(SharedObjectCommands):
             added,
         )  # fmt: skip
 
+    def funders_seen_by(self, party_id: UUID, plan: CoFundingPlan) -> set[UUID]:
+        """The funders a party may know of: all, if it may see the plan's participants;
+        otherwise itself and the owner (who is always one, and always shown)."""
+        funders = set(plan.funders())
+        if may_read(self.read_grants, party_id, plan, "funding_plan", "participants"):
+            return funders
+        return funders & {party_id, plan.owner_id}
+
     def update_funding_plan(
         self, principal: Principal, plan_id: UUID, changes: dict[str, Any],
         expected_version: int | None,
@@ -70,8 +79,9 @@ class FundingCommands(SharedObjectCommands):
     ) -> Written:  # fmt: skip
         activity_id = uuid4()
         act: PlanAct = lambda p: p.add_activity(  # noqa: E731
-            activity_id, kind, name, budget, shares, principal.actor
-        )
+            activity_id, kind, name, budget, shares, principal.actor,
+            self.funders_seen_by(principal.party_id, p),
+        )  # fmt: skip
         return self.change_plan(
             principal, plan_id, act, expected_version, idempotency, activity_id=activity_id
         )

@@ -9,6 +9,7 @@ is zero or negative; every amount is in the plan's one currency.
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -17,9 +18,9 @@ from uuid import UUID
 from eventsourcing.domain import event
 
 from ecosystem.actors import Actor
-from ecosystem.errors import Conflict, InvalidCommand, NotPermitted
+from ecosystem.errors import Conflict, InvalidCommand
 from ecosystem.funding.fields import COUNTERPART_FIELDS, PLAN_DEFAULTS, PLAN_FIELDS
-from ecosystem.funding.ledger import PlanLedger
+from ecosystem.funding.ledger import PlanLedger, unknown_claim
 from ecosystem.funding.money_rules import checked_proofs, checked_shares, positive, split
 from ecosystem.funding.records import (
     Activity,
@@ -128,16 +129,19 @@ class CoFundingPlan(PlanLedger, SharedObject):
         self.commitments[actor.party_id] = Decimal(amount)
 
     def add_activity(
-        self, activity_id: UUID, kind: Any, name: Any, budget: Any, shares: Any, actor: Actor
-    ) -> None:
-        """A funder adds a campaign, event or enablement, its budget and who pays what share."""
+        self, activity_id: UUID, kind: Any, name: Any, budget: Any, shares: Any, actor: Actor,
+        nameable: Collection[UUID] | None = None,
+    ) -> None:  # fmt: skip
+        """A funder adds a campaign, event or enablement, its budget and who pays what share.
+        `nameable`: the parties the funder may name (those it may see to be funders)."""
         self._check_funder(actor, "add activities")
         if activity_id in self.activities:
             raise InvalidCommand(f"the plan already has an activity {activity_id}")
         kind = parsed(ActivityKind, kind)
         name = text(MAX_TEXT, required=True)("name", name)
         total = positive(budget, self.currency, "an activity's budget").amount
-        parts = checked_shares(shares, set(self.funders()))
+        funders = set(self.funders())
+        parts = checked_shares(shares, funders if nameable is None else funders & set(nameable))
         self._activity_added(
             activity_id=activity_id, kind=kind, name=name, budget=total,
             shares={p.hex: s for p, s in parts.items()}, actor=actor,
@@ -224,9 +228,7 @@ class CoFundingPlan(PlanLedger, SharedObject):
 
     def provide_information(self, request_id: UUID, reply: Any, amount: Any, actor: Actor) -> None:
         """The requester answers a question (and may change the amount); funders approve anew."""
-        request = self._request(request_id)
-        if request.requester != actor.party_id:
-            raise NotPermitted("only the party that made the request may answer for it")
+        request = self._request_of_requester(request_id, actor, "answer for it")
         if request.status is not RequestStatus.MORE_INFO_NEEDED:
             raise InvalidCommand("no funder has asked for more information on this request")
         new_amount = request.amount
@@ -281,9 +283,7 @@ class CoFundingPlan(PlanLedger, SharedObject):
         self, request_id: UUID, claim_id: UUID, amount: Any, proofs: Any, actor: Actor
     ) -> None:
         """The requester claims approved funds, with proof that the work was done."""
-        request = self._request(request_id)
-        if request.requester != actor.party_id:
-            raise NotPermitted("only the party that made the request may claim against it")
+        request = self._request_of_requester(request_id, actor, "claim against it")
         if request.status is not RequestStatus.APPROVED:
             raise InvalidCommand(
                 f"the request is {request.status}; only approved funds are claimed"
@@ -318,8 +318,9 @@ class CoFundingPlan(PlanLedger, SharedObject):
         """A funder whose money the claim draws on records a payout against it."""
         claim = self.claims.get(claim_id)
         if claim is None:
-            raise InvalidCommand(f"the plan has no claim {claim_id}")
-        self._request_of_funder(claim.request_id, actor, "pay claims against it")
+            raise unknown_claim(claim_id)
+        seen = ("claims", claim.claimant, unknown_claim(claim_id))
+        self._check_funder_of(self.requests[claim.request_id], actor, "pay claims against it", seen)
         if payout_id in self.payouts:
             raise InvalidCommand(f"the plan already has a payout {payout_id}")
         paid = positive(amount, self.currency, "a payout").amount

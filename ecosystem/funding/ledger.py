@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from ecosystem.actors import Actor
-from ecosystem.errors import InvalidCommand, NotPermitted
+from ecosystem.errors import CosellError, InvalidCommand, NotPermitted
 from ecosystem.funding.records import Activity, Claim, FundRequest, Payout, PlanRole
 
 ZERO = Decimal(0)
+Seen = tuple[str, UUID, CosellError]  # a leaf, its owner, the answer for who may not see it
 
 
 class PlanLedger:
@@ -71,14 +72,31 @@ class PlanLedger:
     def _request(self, request_id: UUID) -> FundRequest:
         request = self.requests.get(request_id)
         if request is None:
-            raise InvalidCommand(f"the plan has no fund request {request_id}")
+            raise unknown_request(request_id)
         return request
 
     def _request_of_funder(self, request_id: UUID, actor: Actor, what: str) -> FundRequest:
         request = self._request(request_id)
-        if actor.party_id not in request.portions or not self.is_partner(actor.party_id):
-            raise NotPermitted(f"only a funder whose money the request draws on may {what}")
+        hidden = unknown_request(request_id)
+        self._check_funder_of(request, actor, what, ("requests", request.requester, hidden))
         return request
+
+    def _request_of_requester(self, request_id: UUID, actor: Actor, what: str) -> FundRequest:
+        request = self._request(request_id)
+        if request.requester != actor.party_id:
+            refused = NotPermitted(f"only the party that made the request may {what}")
+            if actor.party_id in request.portions:  # its funders always see a request
+                raise refused
+            raise refused.unless_hidden("requests", unknown_request(request_id), request.requester)
+        return request
+
+    def _check_funder_of(self, request: FundRequest, actor: Actor, what: str, seen: Seen) -> None:
+        """Only a funder with a portion acts on a request. A party that may not see what it
+        acts on (`seen`: a leaf of an owner's data) is answered as if it did not exist."""
+        if actor.party_id not in request.portions or not self.is_partner(actor.party_id):
+            leaf, owner, otherwise = seen
+            refused = NotPermitted(f"only a funder whose money the request draws on may {what}")
+            raise refused.unless_hidden(leaf, otherwise, owner)
 
     def _check_budget(self, activity: Activity, amount: Decimal, but: UUID | None = None) -> None:
         left = activity.budget - self.requested_of(activity.activity_id, but)
@@ -87,3 +105,11 @@ class PlanLedger:
                 "the request is over budget: it asks for more than is left of the activity's "
                 "budget; the activity's funders can say how much is left"
             )
+
+
+def unknown_request(request_id: UUID) -> InvalidCommand:
+    return InvalidCommand(f"the plan has no fund request {request_id}")
+
+
+def unknown_claim(claim_id: UUID) -> InvalidCommand:
+    return InvalidCommand(f"the plan has no claim {claim_id}")

@@ -38,14 +38,18 @@ def positive(amount: Any, currency: str, what: str) -> Money:
 
 
 def checked_shares(shares: Any, funders: set[UUID]) -> dict[UUID, Decimal]:
-    """Funder -> percent; every funder accepted, every share positive, 100 in all."""
+    """Funder -> percent; every funder accepted (and among `funders`, those the caller may
+    see), every share positive, 100 in all."""
     if not isinstance(shares, dict) or not shares:
         raise InvalidCommand("an activity names its funders and each one's share in percent")
     found: dict[UUID, Decimal] = {}
     for party, share in shares.items():
         party_id = party if isinstance(party, UUID) else _uuid(party)
-        if party_id not in funders:
-            raise InvalidCommand(f"{party_id} is not a funder who accepted this plan")
+        if party_id not in funders:  # the same answer whether it is a funder one may not see
+            raise InvalidCommand(
+                f"{party_id} is not a funder who accepted this plan, as far as your party may "
+                "see the plan's participants"
+            )
         if not isinstance(share, Decimal) or not share.is_finite() or share <= 0:
             raise InvalidCommand("each funder's share is a percentage greater than zero")
         if share.as_tuple().exponent < -4:  # type: ignore[operator]

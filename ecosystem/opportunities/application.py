@@ -1,4 +1,5 @@
-"""Opportunity services: register, share, work and close deals; read them back."""
+"""Opportunity services: share, work and close deals; read them back (registering is in
+`registration`)."""
 
 from __future__ import annotations
 
@@ -9,68 +10,18 @@ from uuid import UUID, uuid4
 from eventsourcing.domain import Aggregate
 
 from ecosystem.actors import Capability, Principal
-from ecosystem.errors import Conflict, NotFound
-from ecosystem.keys import KeyedIndex, key_id
-from ecosystem.names import normalise_company_name
+from ecosystem.errors import CosellError, NotFound
 from ecosystem.opportunities.domainmodel import Outcome, PartnerRole, SharedOpportunity
 from ecosystem.opportunities.fields import Stage
-from ecosystem.partnerships.application import PartnershipCommands
+from ecosystem.opportunities.registration import RegistrationCommands
 from ecosystem.service import Idempotency, Written, check_version
-from ecosystem.sharing.access import NoWriteGrants, WriteGrants
+from ecosystem.sharing.access import NoWriteGrants, WriteGrants, refusal_for
 
 Act = Callable[[SharedOpportunity], None]
 
 
-class RegistrationConflict(Conflict):
-    """The caller already takes part in an open opportunity for the same customer."""
-
-    def __init__(self, conflicting: list[UUID]) -> None:
-        ids = ", ".join(str(i) for i in conflicting)
-        super().__init__(
-            "your party already takes part in an open opportunity for this customer "
-            f"({ids}); work that one, or register again with override_conflicts set"
-        )
-        self.conflicting = conflicting
-
-
-def customer_keys(opportunity: SharedOpportunity) -> list[str]:
-    name = normalise_company_name(opportunity.fields["customer.name"])
-    keys = [f"name:{name}"] if name else []
-    if opportunity.fields.get("customer.website_domain"):
-        keys.append(f"domain:{opportunity.fields['customer.website_domain']}")
-    return keys
-
-
-class OpportunityCommands(PartnershipCommands):
+class OpportunityCommands(RegistrationCommands):
     write_grants: WriteGrants = NoWriteGrants()  # the composition root wires in the policies
-
-    def register_opportunity(
-        self,
-        principal: Principal,
-        fields: dict[str, Any],
-        override_conflicts: bool = False,
-        idempotency: Idempotency | None = None,
-    ) -> Written:
-        principal.require(Capability.SELL)
-
-        def attempt() -> tuple[Sequence[Aggregate], Written]:
-            opportunity = SharedOpportunity.register(principal.party_id, fields, principal.actor)
-            indexes = self._customer_indexes(opportunity)
-            keys = set(customer_keys(opportunity))
-            conflicting = [
-                other.id
-                for other in self._indexed_opportunities(indexes)
-                if other.is_open
-                and principal.party_id in other.involved_parties
-                and keys & set(customer_keys(other))  # the index keeps old names too
-            ]
-            if conflicting and not override_conflicts:
-                raise RegistrationConflict(conflicting)
-            for index in indexes:
-                index.file(opportunity.id)
-            return [opportunity, *indexes], Written(opportunity.id, opportunity.version)
-
-        return self.execute(attempt, idempotency, principal)
 
     def update_opportunity(
         self,
@@ -204,24 +155,14 @@ class OpportunityCommands(PartnershipCommands):
             opportunity = self.opportunity(principal, opportunity_id)  # 404 comes before 403
             principal.require(Capability.SELL)
             check_version(opportunity, expected_version)
-            others = act(opportunity)
+            try:
+                others = act(opportunity)
+            except CosellError as refused:
+                grants, party = self.read_grants, principal.party_id
+                raise refusal_for(refused, grants, party, opportunity, "opportunity") from None
             return [opportunity, *others], Written(opportunity.id, opportunity.version)
 
         return self.execute(attempt, idempotency, principal)
-
-    def _customer_indexes(self, opportunity: SharedOpportunity) -> list[KeyedIndex]:
-        indexes = []
-        for key in customer_keys(opportunity):
-            index_id = key_id("customer", key)
-            if self.exists(index_id):
-                indexes.append(self.load(KeyedIndex, index_id, "customer index"))
-            else:
-                indexes.append(KeyedIndex("customer", key))
-        return indexes
-
-    def _indexed_opportunities(self, indexes: list[KeyedIndex]) -> list[SharedOpportunity]:
-        ids = dict.fromkeys(target for index in indexes for target in index.targets)
-        return [self.load(SharedOpportunity, i, "opportunity") for i in ids]
 
 
 def _plain(act: Act) -> Callable[[SharedOpportunity], list[Aggregate]]:

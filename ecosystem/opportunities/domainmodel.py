@@ -347,8 +347,12 @@ class SharedOpportunity(Aggregate):
             raise NotPermitted(f"only participants who accepted may {what}")
 
     def _check_open(self, what: str) -> None:
-        if not self.is_open:
-            raise InvalidCommand(f"the opportunity is closed ({self.stage}); reopen it to {what}")
+        if not self.is_open:  # won or lost is told only to a party that may see the stage
+            refused = InvalidCommand(
+                f"the opportunity is closed ({self.stage}); reopen it to {what}"
+            )
+            generic = InvalidCommand(f"the opportunity is closed; it must be reopened to {what}")
+            raise refused.unless_hidden("stage", generic)
 
     def _check_invited(self, actor: Actor, verb: str) -> None:
         if not self.is_invited(actor.party_id):

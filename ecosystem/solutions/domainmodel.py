@@ -195,11 +195,13 @@ class JointSolution(SharedObject):
 
     def remove_component(self, component_id: UUID, actor: Actor) -> None:
         self.check_changeable("remove components")
+        unknown = InvalidCommand(f"the solution has no component {component_id}")
         component = self.components.get(component_id)
         if component is None:
-            raise InvalidCommand(f"the solution has no component {component_id}")
-        if component.contributor != actor.party_id:
-            raise NotPermitted("only the party that contributed a component may remove it")
+            raise unknown
+        if component.contributor != actor.party_id:  # as unknown to whoever may not see it
+            refused = NotPermitted("only the party that contributed a component may remove it")
+            raise refused.unless_hidden("components", unknown, component.contributor)
         self._component_removed(component_id=component_id, actor=actor)
 
     @event("ComponentRemoved")

@@ -22,13 +22,13 @@ from ecosystem.sharing.domainmodel import sharing_policy_id
 from ecosystem.solutions.domainmodel import JointSolution
 from policies import PolicyDecisions
 from policies.access import access_at
+from policies.timeline import Seen
 from projections.audit.checkpoints import Checkpoints
 from projections.audit.recorded import (
     EVERYTHING,
     Discloser,
     Recorded,
     RecordedLog,
-    event_view,
     uuids_in,
     view_paths,
 )
@@ -59,71 +59,82 @@ class Auditor:
             raise NotFound(f"no object with id {object_id}")
         return found
 
+    def _timeline(
+        self, principal: Principal, found: Any
+    ) -> tuple[list[tuple[Recorded, Any]], list[Seen]]:
+        """The object's recorded events, and the company's history of it: event by event,
+        as its seat then allowed (numbered in that history, see `policies.timeline`)."""
+        recorded = [(r, self.log.event(r)) for r in self.log.of(found.id)]
+        events = [event for _, event in recorded]
+        return recorded, self.policies.redaction().history(principal.party_id, found, events)
+
     def history(self, principal: Principal, object_id: UUID) -> dict[str, Any]:
         """Who did what, when: every event of the object the company may see, with its
         position in the log and its leaf, oldest first."""
         found = self._involved(principal, object_id)
-        redaction = self.policies.redaction()
-        events = []
-        for recorded in self.log.of(object_id):
-            view = event_view(redaction, principal.party_id, found, self.log.event(recorded))
-            if view is not None:
-                events.append(
-                    {"position": recorded.position, "leaf_index": recorded.leaf_index, **view}
-                )
+        recorded, seen = self._timeline(principal, found)
+        where = {r.version: r for r, _ in recorded}
+        events = [
+            {"position": where[s.object_version].position,
+             "leaf_index": where[s.object_version].leaf_index, **s.view}
+            for s in seen
+        ]  # fmt: skip
         return {"object_id": str(object_id), "type": KINDS[type(found)], "events": events}
 
     def state(
         self, principal: Principal, object_id: UUID, version: int | None = None,
         at: datetime | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """The object as it stood at a version, or at a moment, as the company may see it."""
+        """The object as it stood at an event of the company's history (by its number there,
+        or the last one by a moment), as the company saw it; 404 before it saw the object."""
+        if (version is None) == (at is None):
+            raise InvalidCommand("name either a version or a time")
+        moment = None if at is None else _checked_time(at)
         found = self._involved(principal, object_id)
-        version = self._version_at(found, object_id, version, at)
-        then = self.network.at_version(type(found), object_id, version, "object")
+        _, seen = self._timeline(principal, found)
+        if moment is not None:
+            version = len([s for s in seen if s.event.timestamp <= moment])
+        if version is None or not 1 <= version <= len(seen):
+            raise NotFound(f"no object with id {object_id}")  # as for an object never made
+        event = seen[version - 1].event
+        then = self.network.at_version(type(found), object_id, event.originator_version, "object")
         redaction = self.policies.redaction()
         if isinstance(then, SharedOpportunity):
             view = redaction.opportunity_view(principal.party_id, then)
         else:
             view = redaction.shared_view(principal.party_id, then)
+        if view is not None:
+            view["version"] = version
         return {
             "object_id": str(object_id), "type": KINDS[type(found)], "version": version,
-            "as_of": utc_text(then.modified_on), "view": view,
+            "as_of": utc_text(event.timestamp), "view": view,
         }  # fmt: skip
-
-    def _version_at(
-        self, found: Any, object_id: UUID, version: int | None, at: datetime | None
-    ) -> int:
-        if (version is None) == (at is None):
-            raise InvalidCommand("name either a version or a time")
-        if version is not None:
-            if not 1 <= version <= found.version:
-                raise InvalidCommand(f"the object has versions 1 to {found.version}")
-            return version
-        assert at is not None
-        if at.tzinfo is None:
-            raise InvalidCommand("a time needs its UTC offset, such as 2026-12-01T09:00:00Z")
-        if at > datetime.now(UTC):
-            raise InvalidCommand("that time is still to come")
-        events: list[Any] = list(self.network.events.get(object_id))
-        versions: list[int] = [e.originator_version for e in events if e.timestamp <= at]
-        if not versions:
-            raise InvalidCommand(f"the object did not exist yet at {utc_text(at)}")
-        return versions[-1]
 
     def access(
         self, principal: Principal, object_id: UUID, field: str, at: datetime,
         owner: UUID | None = None,
     ) -> dict[str, Any]:  # fmt: skip
-        """Who could read `field` of the object at `at`, under the policy then in force."""
+        """Who could read `field` of the object at `at`, under the policy then in force, as
+        far as the company may know who took part then; 404 where it had no seat then."""
+        moment = _checked_time(at)
         found = self._involved(principal, object_id)
-        version = self._version_at(found, object_id, None, at)
-        then = self.network.at_version(type(found), object_id, version, "object")
+        recorded, seen = self._timeline(principal, found)
+        versions = [r.version for r, event in recorded if event.timestamp <= moment]
+        shown = len([s for s in seen if s.event.timestamp <= moment])
+        redaction = self.policies.redaction()
+        then = (
+            self.network.at_version(type(found), object_id, versions[-1], "object")
+            if shown else None
+        )  # fmt: skip
+        if then is None or redaction.seat(principal.party_id, then) is None:
+            raise NotFound(f"no object with id {object_id}")  # it had no seat then
         owner = owner or then.owner_id
-        if owner != then.owner_id and owner not in then.participants:
-            raise InvalidCommand("that party held no data on this object then")
         policy = self.network.policy_of(owner, at)
-        return access_at(then, KINDS[type(found)], field, owner, policy, principal.party_id, at)
+        answer = access_at(
+            then, KINDS[type(found)], field, owner, policy, principal.party_id, at, redaction
+        )
+        answer["version"] = shown  # its number in the company's history, as for states
+        return answer
 
     # --- the bundle -------------------------------------------------------------------------
 
@@ -178,11 +189,13 @@ class Auditor:
         for current in found:
             erased = getattr(current, "erased_subjects", ())
             discloser = Discloser(self.log, erased)
-            for recorded in self.log.of(current.id, size):
-                event = self.log.event(recorded)
-                view = event_view(redaction, viewer, current, event)
-                entries[recorded.leaf_index] = discloser.entry(
-                    recorded, view_paths(view, event, current)
+            recorded = self.log.of(current.id, size)
+            events = [self.log.event(r) for r in recorded]
+            seen = {s.object_version: s.view for s in redaction.history(viewer, current, events)}
+            for stored, event in zip(recorded, events, strict=True):
+                view = seen.get(stored.version)  # the others stay as their bare leaves
+                entries[stored.leaf_index] = discloser.entry(
+                    stored, view_paths(view, event, current)
                 )
                 if view is not None and "actor" in view:
                     actors.add(UUID(view["actor"]["party_id"]).hex)
@@ -216,6 +229,14 @@ class Auditor:
         discloser = Discloser(self.log)
         for recorded in self.log.of(object_id, size):
             entries.setdefault(recorded.leaf_index, discloser.entry(recorded, EVERYTHING))
+
+
+def _checked_time(at: datetime) -> datetime:
+    if at.tzinfo is None:
+        raise InvalidCommand("a time needs its UTC offset, such as 2026-12-01T09:00:00Z")
+    if at > datetime.now(UTC):
+        raise InvalidCommand("that time is still to come")
+    return at
 
 
 __all__ = ["KINDS", "Auditor", "Recorded"]

@@ -18,8 +18,6 @@ from ecosystem.audit.leaves import state_digest
 from ecosystem.audit.sealing import Sealed, open_sealed
 from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import SharedOpportunity
-from ecosystem.shared_objects import SharedObject
-from policies import Redaction
 from policies.disclosure import disclosed_paths
 from projections.audit.ledger import LedgerRecorder, ledger
 from projections.audit.verify_store import SIGNED_TOPIC
@@ -98,15 +96,6 @@ class RecordedLog:
 
     def plain(self, recorded: Recorded) -> Any:
         return parsed(self._recorder.plain(recorded.state))
-
-
-def event_view(redaction: Redaction, viewer: UUID, found: Any, event: Any) -> dict[str, Any] | None:
-    """The one redaction function's view of an event of a deal, solution or plan."""
-    if isinstance(found, SharedOpportunity):
-        return redaction.event_view(viewer, found, event)
-    if isinstance(found, SharedObject):
-        return redaction.shared_event_view(viewer, found, event)
-    raise TypeError(f"no event views of {type(found).__name__}")
 
 
 class Discloser:

@@ -134,8 +134,8 @@ def test_tampering_with_a_bundle_file_is_caught_naming_the_first_bad_position(
     key = ok(world.client.get("/v1/audit/key", headers=auditor.headers))["public_key"]
     size = bundle["checkpoint"]["size"]
     value = copy.deepcopy(bundle)
-    title = next(e for e in value["events"] if e["leaf_index"] == deal[1]["leaf_index"])
-    title["content"]["d"]["fields"][1]["d"]["title"][1] = "A forged title"
+    title = next(e for e in value["events"] if e["leaf_index"] == deal[5]["leaf_index"])
+    title["content"]["d"]["changes"][1]["d"]["title"][1] = "A forged title"
     # The network itself could hide an event and remake the batch proof to fit.
     dropped = without(bundle, deal[2])
     tree = checkpoints_of(world.network, Settings()).tree(size)
@@ -152,7 +152,7 @@ def test_tampering_with_a_bundle_file_is_caught_naming_the_first_bad_position(
     signature["checkpoint"]["signature"] = b64(bytes(flipped))
     # What a position can be named for, it is; a leaf, proof or signature is only found wrong.
     tampered = {
-        "value": (value, deal[1]["position"],
+        "value": (value, deal[5]["position"],
                   "the event's disclosed fields are not the ones recorded"),
         "dropped": (dropped, deal[3]["position"],
                     f"version 2 of object {deal[1]['object_id']} is missing"),

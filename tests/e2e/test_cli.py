@@ -150,7 +150,7 @@ def test_a_funder_reads_and_approves_a_plan_from_the_shell_and_others_cannot(
     (solution,) = shell.json("solutions", "list", "--token", bea)
     assert solution["lifecycle"] == "Published"
     assert shell.json("solutions", "history", solution["id"], "--token", bea)[0]["type"] == (
-        "Proposed"
+        "PartnerInvited"  # its history starts when it was invited
     )
 
 

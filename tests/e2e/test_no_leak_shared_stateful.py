@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from collections.abc import Callable
@@ -65,6 +66,19 @@ def seat_of(found: Any, party: str) -> str | None:
     """How a party asks: as itself once it accepted, as `invited` while pending, else not."""
     status = {str(k): str(p.status) for k, p in found.participants.items()}.get(party, "")
     return {"accepted": f"party:{party}", "invited": "invited"}.get(status)
+
+
+def seats_then(stored: dict[int, Any], party: str) -> dict[int, str | None]:
+    """The party's seat just after each event, as far as it lets the party see that event:
+    none before its invitation or after it left; while invited, only its invitation."""
+    seats: dict[int, str | None] = {}
+    then, before = None, None
+    for version, event in stored.items():
+        then = copy.deepcopy(event).mutate(then)  # the stored events are kept as they were
+        seat = seat_of(then, party)
+        seats[version] = None if seat == before == "invited" else seat
+        before = seat
+    return seats
 
 
 def involves(request: Any, party: str) -> bool:
@@ -478,23 +492,28 @@ class SharedNoLeak(RuleBasedStateMachine):
     def judge_events(self, viewer: str, seat: str, object_id: str, found: Any,
                      events: list[dict[str, Any]]) -> None:  # fmt: skip
         """Exactly the events the oracle allows, each with only the allowed data and actor."""
-        may, owner = self.oracle.judge(viewer, seat, TYPE[self.objects[object_id]]), found.owner_id
+        owner = found.owner_id
         if ("events", object_id) not in self.loaded:
             recorded = self.network.events.get(UUID(object_id))
             self.loaded["events", object_id] = {e.originator_version: e for e in recorded}
         stored = self.loaded["events", object_id]
-        grants = {v: self.grants(may, viewer, found, e) for v, e in stored.items()}
-        shown, expected = [e["version"] for e in events], [v for v, g in grants.items()
-                                                           if any(g.values())]  # fmt: skip
+        mays = {v: self.oracle.judge(viewer, s, TYPE[self.objects[object_id]])
+                for v, s in seats_then(stored, viewer).items() if s}  # fmt: skip
+        grants = {v: self.grants(mays[v], viewer, found, e) for v, e in stored.items()
+                  if v in mays}  # fmt: skip
+        by_time = {e.timestamp.isoformat(): v for v, e in stored.items()}
+        shown, expected = [by_time[e["occurred_at"]] for e in events], [
+            v for v, g in grants.items() if any(g.values())]  # fmt: skip
         leaks = [(v, type(stored[v]).__name__) for v in shown if v not in expected]
         assert not leaks, f"{viewer} ({seat}) was shown the events {leaks}"
         assert shown == expected, f"{viewer} ({seat}) was not shown events it may see"
-        for event in events:
-            allowed = {k for k, ok in grants[event["version"]].items() if ok}
+        assert [e["version"] for e in events] == list(range(1, len(events) + 1))  # no gaps
+        for event, version in zip(events, shown, strict=True):
+            allowed = {k for k, ok in grants[version].items() if ok}
             assert "*" in allowed or set(event["data"]) <= allowed, f"{viewer} ({seat}): {event}"
-            actor = stored[event["version"]].actor
+            actor = stored[version].actor
             who = {"party_id": str(actor.party_id), "user_id": str(actor.user_id)}
-            sees = who["party_id"] in (viewer, str(owner)) or may(owner, "participants")
+            sees = who["party_id"] in (viewer, str(owner)) or mays[version](owner, "participants")
             assert event.get("actor") == (who if sees else None), f"{viewer} ({seat}): {event}"
         self.judge_secrets(viewer, seat, object_id, events)
 

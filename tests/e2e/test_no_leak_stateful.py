@@ -641,9 +641,11 @@ class NoLeak(RuleBasedStateMachine):
             return author != owner and bool(leaves) and not any(
                 may(owner, seat, author, leaf) for leaf in leaves)  # fmt: skip
 
+        by_time = {e.timestamp.isoformat(): e for e in stored.values()}
+        assert [e["version"] for e in events] == list(range(1, len(events) + 1))  # no gaps
         if viewer == owner:  # the converse: the owner sees every event but others' private ones
-            assert [e["version"] for e in events] == [
-                v for v, e in stored.items() if not private(e)
+            assert [by_time[e["occurred_at"]] for e in events] == [
+                e for e in stored.values() if not private(e)
             ]
         for event in events:
             shown: list[tuple[str, str]] = []
@@ -662,7 +664,7 @@ class NoLeak(RuleBasedStateMachine):
                     shown.append((owner, key))
             leaks = [(o, leaf) for o, leaf in shown if not may(viewer, seat, o, leaf)]
             assert not leaks, f"{viewer} ({seat}) was shown {leaks} in {event}"
-            actor = stored[event["version"]].actor
+            actor = by_time[event["occurred_at"]].actor
             allowed = str(actor.party_id) in (viewer, owner) or may(
                 viewer, seat, owner, "participants"
             )

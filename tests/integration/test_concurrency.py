@@ -15,7 +15,7 @@ from api.settings import Settings
 from ecosystem.actors import OPERATOR, Principal, Role
 from ecosystem.errors import VersionMismatch
 from ecosystem.network import Network
-from ecosystem.opportunities.application import RegistrationConflict
+from ecosystem.opportunities.conflicts import RegistrationConflict
 from ecosystem.parties.domainmodel import PartyKind
 from ecosystem.service import Written
 from tests.consistent import ConsistentClient

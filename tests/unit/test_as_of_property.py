@@ -20,7 +20,7 @@ from api.bootstrap import build_network, checkpoints_of, policies_of
 from api.settings import Settings
 from ecosystem.actors import Principal, Role
 from ecosystem.audit.checkpoints import utc_text
-from ecosystem.errors import CosellError, InvalidCommand
+from ecosystem.errors import CosellError, InvalidCommand, NotFound
 from ecosystem.funding.domainmodel import CoFundingPlan
 from ecosystem.money import Money
 from ecosystem.network import Network
@@ -246,23 +246,37 @@ class History:
         return lambda: commands[verb](*args)
 
     def check(self, auditor: Auditor) -> None:
-        """Each version, asked for by number or by the time it was written, is what each
-        company's users saw right after it was written; so is any time before the next."""
+        """Each event of a company's history, asked for by its number there or by the time it
+        was written, is what the company's users saw right after it; so is any time before the
+        company's next event. Nothing before the company could see the object is answered."""
         versions = sorted(self.seen)
         assert versions == list(range(1, len(versions) + 1))
         object_id = self.object_id
         assert self.partner.id in self.read().involved_parties  # invited, or also accepted
+        by_time = {seen[0].isoformat(): version for version, seen in self.seen.items()}
         for index, reader in enumerate((self.owner, self.partner), start=1):
             state = lambda **when: auditor.state(reader.auditor, object_id, **when)  # noqa: B023, E731
-            for version, seen in self.seen.items():
-                written = seen[0]
-                expected = {"object_id": str(object_id), "type": self.kind, "version": version,
-                            "as_of": utc_text(written), "view": seen[index]}  # fmt: skip
-                assert state(version=version) == expected
+            events = auditor.history(reader.auditor, object_id)["events"]
+            assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+            shown = [by_time[e["occurred_at"]] for e in events]  # the versions they were
+            assert all(self.seen[v][index] is not None for v in shown)
+            if reader is self.owner:
+                assert shown[0] == 1
+            for number, version in enumerate(shown, start=1):
+                written, then = self.seen[version][0], self.seen[version][index]
+                expected = {"object_id": str(object_id), "type": self.kind, "version": number,
+                            "as_of": utc_text(written),
+                            "view": {**then, "version": number}}  # fmt: skip
+                assert state(version=number) == expected
                 assert state(at=written) == expected
-                if reader is self.owner:  # which version a time falls in is the same for all
-                    after = self.seen.get(version + 1, (datetime.now(UTC),))[0]  # or: now
-                    assert state(at=max(written, after - timedelta(microseconds=1))) == expected
+                following = shown[number] if number < len(shown) else None
+                after = self.seen[following][0] if following else datetime.now(UTC)  # or: now
+                assert state(at=max(written, after - timedelta(microseconds=1))) == expected
+            with pytest.raises(NotFound):
+                state(version=len(shown) + 1)
+            if shown[0] > 1:  # before the company's first event it learns nothing
+                with pytest.raises(NotFound):
+                    state(at=self.seen[shown[0] - 1][0])
 
 
 @contextmanager
@@ -334,7 +348,7 @@ def test_an_auditor_sees_each_version_of_a_solution_or_plan_as_its_parties_saw_i
     check_histories(database_url, "solution", "funding_plan")
 
 
-def test_a_time_before_the_deal_existed_or_both_a_version_and_a_time_are_refused(
+def test_a_time_before_the_deal_existed_is_not_found_and_both_a_version_and_a_time_are_refused(
     network: Network,
 ) -> None:
     owner = company(network, "Owner")
@@ -345,7 +359,7 @@ def test_a_time_before_the_deal_existed_or_both_a_version_and_a_time_are_refused
     def state(**when: Any) -> dict[str, Any]:
         return auditor.state(owner.auditor, deal.object_id, **when)
 
-    with pytest.raises(InvalidCommand, match="did not exist yet"):
+    with pytest.raises(NotFound, match="no object with id"):  # as for an object never made
         state(at=registered - timedelta(microseconds=1))
     with pytest.raises(InvalidCommand, match="either a version or a time"):
         state(version=1, at=registered)

@@ -11,7 +11,7 @@ import pytest
 from ecosystem.actors import OPERATOR, Principal, Role
 from ecosystem.errors import Conflict, NotFound, NotPermitted, RoleNotAllowed, Unauthenticated
 from ecosystem.network import Network
-from ecosystem.opportunities.application import RegistrationConflict
+from ecosystem.opportunities.conflicts import RegistrationConflict
 from ecosystem.opportunities.domainmodel import Outcome, ParticipantStatus, PartnerRole
 from ecosystem.opportunities.fields import Stage
 from ecosystem.parties.domainmodel import PartyKind
@@ -104,14 +104,24 @@ def test_a_party_not_involved_in_the_other_deal_gets_no_conflict(
     assert sqlite_network.opportunity(integrator, own).owner_id == integrator.party_id
 
 
-@pytest.mark.parametrize("accept", [True, False], ids=["accepted", "invited"])
-def test_a_partner_on_an_open_deal_gets_a_conflict_for_the_same_customer(
-    sqlite_network: Network, vendor: Principal, integrator: Principal, accept: bool
+def test_an_accepted_partner_that_sees_the_customer_name_gets_a_conflict(
+    sqlite_network: Network, vendor: Principal, integrator: Principal
 ) -> None:
-    deal = share(sqlite_network, vendor, integrator, accept=accept)
+    deal = share(sqlite_network, vendor, integrator)  # partners see the name by default
     with pytest.raises(RegistrationConflict) as refused:
         register(sqlite_network, integrator, "Acme")
     assert refused.value.conflicting == [deal]
+
+
+def test_an_invitee_that_may_not_see_the_name_registers_and_the_owner_is_told(
+    sqlite_network: Network, vendor: Principal, integrator: Principal
+) -> None:
+    deal = share(sqlite_network, vendor, integrator, accept=False)
+    own = register(sqlite_network, integrator, "Acme")
+    [record] = sqlite_network.registration_conflicts(vendor)
+    assert (record.opportunity_id, record.registered_id) == (deal, own)
+    assert record.matched == ["customer.name"]
+    assert sqlite_network.registration_conflicts(integrator) == []
 
 
 def test_a_partner_that_left_the_other_deal_gets_no_conflict(
