@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
 
-from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, FastAPI
 from starlette.routing import BaseRoute
 
 from api import problems
+from api.body_limit import BodyLimit
 from api.bootstrap import (
     build_network,
     checkpoints_of,
@@ -18,7 +18,8 @@ from api.bootstrap import (
     projection_runner,
     read_models_of,
 )
-from api.deps import LOG_POSITION
+from api.consistency import ConsistencyTokens, TokenKey, TokensOnChanges
+from api.read_waits import ReadWaits
 from api.routers import (
     audit,
     conflicts,
@@ -45,9 +46,9 @@ Authenticate with `Authorization: Bearer <token>`. Errors are `application/probl
 Reads return an `ETag` (the version); changes take `If-Match`. POSTs accept an
 `Idempotency-Key`: a retry with the same key writes nothing and answers as a GET would now.
 
-Lists and KPIs come from each company's read model and state the log position they reflect
-(`Cosell-Read-Model-Position`). Every change answers with `Cosell-Log-Position`; send it
-back as `Cosell-Min-Position` on a list or KPI read to be sure to read your own writes.
+Every change, and every list or KPI read, answers with an opaque `Cosell-Consistency-Token`;
+send the token of your change back as `Cosell-Read-After` on a list or KPI read to be sure
+to read your own writes. Request bodies larger than the server's limit are refused (413).
 """
 
 
@@ -91,24 +92,19 @@ def create_app(settings: Settings | None = None, network: Network | None = None)
     app.state.read_models = read_models_of(network, settings)
     app.state.checkpoints = checkpoints_of(network, settings)
     app.state.auditor = Auditor(network, app.state.checkpoints, app.state.policies)
+    app.state.tokens = ConsistencyTokens(TokenKey(settings.consistency_key_path()))
+    app.state.read_waits = ReadWaits(
+        app.state.read_models.position, lambda: network.log_position,
+        settings.read_wait_seconds, settings.read_waits_per_user,
+    )  # fmt: skip
     problems.install(app)
     app.router.routes.extend(_api_routes())
-
-    @app.middleware("http")
-    async def log_position(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        """Every successful change says how far the log had reached when it was answered."""
-        response = await call_next(request)
-        changed = request.method != "GET" and response.status_code < 300
-        if changed and LOG_POSITION not in response.headers:
-            position = await run_in_threadpool(lambda: network.log_position)
-            response.headers[LOG_POSITION] = str(position)
-        return response
+    app.add_middleware(TokensOnChanges, network=network, tokens=app.state.tokens)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)  # outermost: first to run
 
     @app.get("/healthz", tags=["operations"])
-    def healthz() -> dict[str, str]:
-        """Liveness: the process answers."""
+    async def healthz() -> dict[str, str]:
+        """Liveness: the process answers (on the event loop, so busy workers do not delay it)."""
         return {"status": "ok"}
 
     return app

@@ -1,4 +1,4 @@
-"""Request dependencies: the network, the caller, If-Match and Idempotency-Key."""
+"""Request dependencies: the network, the caller, If-Match, Idempotency-Key and read-after."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ import json
 import re
 from dataclasses import dataclass, replace
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.consistency import CALLER_PARTY, READ_AFTER, TOKEN, ConsistencyTokens
 from api.problems import BadRequest, PreconditionRequired
+from api.read_waits import ReadWaits
 from ecosystem.actors import Principal
 from ecosystem.audit.requests import HEADER, SignedRequest, parse_header, request_document
 from ecosystem.errors import Unauthenticated
@@ -21,8 +24,6 @@ from ecosystem.service import Idempotency
 from policies import PolicyDecisions, Redaction
 from projections import ReadModels
 
-LOG_POSITION = "Cosell-Log-Position"  # on every change: how far the log had reached
-READ_POSITION = "Cosell-Read-Model-Position"  # on read-model reads: the position they reflect
 _bearer = HTTPBearer(auto_error=False, description="A user token, shown once when issued.")
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
 
@@ -53,6 +54,7 @@ async def get_principal(
     if credentials is None:
         raise Unauthenticated("send a bearer token: Authorization: Bearer <token>")
     principal = await run_in_threadpool(network.authenticate, credentials.credentials)
+    setattr(request.state, CALLER_PARTY, principal.party_id)  # whose token a change answers
     header = request.headers.get(HEADER)
     if header is None or request.method in ("GET", "HEAD", "OPTIONS"):
         return principal
@@ -95,12 +97,6 @@ class Caller:
     def redaction(self) -> Redaction:
         """The one redaction function, under the policy in force now."""
         return self.policies.redaction()
-
-    def needed_position(self, asked: int) -> int:
-        """What a read-model read must reflect: what the caller asked for, and always the
-        newest sharing-policy change in force, so no list shows what a policy now hides."""
-        self.policies.refresh()
-        return max(asked, self.policies.position)
 
 
 def get_caller(network: NetworkDep, principal: CurrentPrincipal, policies: PoliciesDep) -> Caller:
@@ -162,17 +158,46 @@ async def get_idempotency(
 IdempotencyDep = Annotated[Idempotency | None, Depends(get_idempotency)]
 
 
-def min_position(
-    cosell_min_position: Annotated[
-        int | None,
+@dataclass(frozen=True)
+class ReadPoint:
+    """What a read-model read must reflect (the read models are there already), and the
+    token its answer carries."""
+
+    needed: int
+    party_id: UUID
+    tokens: ConsistencyTokens
+
+    def stamp(self, response: Response, position: int) -> None:
+        response.headers[TOKEN] = self.tokens.issue(self.party_id, position)
+
+
+async def read_after(
+    request: Request,
+    caller: CallerDep,
+    cosell_read_after: Annotated[
+        str | None,
         Header(
-            ge=0,
-            description="Wait until the read model reflects this log position (the "
-            "Cosell-Log-Position of your last change) before answering.",
+            description=f"The {TOKEN} of your last change: the read waits until your read "
+            "model reflects it (up to a few seconds; 503 if it does not).",
         ),
     ] = None,
-) -> int:
-    return cosell_min_position or 0
+    cosell_min_position: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> ReadPoint:
+    """Wait, on the event loop, until the read models reflect what the caller names and the
+    newest sharing-policy change in force, so no list shows what a policy now hides."""
+    if cosell_min_position is not None:
+        raise BadRequest(
+            f"Cosell-Min-Position is no longer read: send the {TOKEN} of your change "
+            f"as {READ_AFTER}"
+        )
+    tokens: ConsistencyTokens = request.app.state.tokens
+    party = caller.principal.party_id
+    asked = tokens.position(party, cosell_read_after) if cosell_read_after else 0
+    await run_in_threadpool(caller.policies.refresh)
+    needed = max(asked, caller.policies.position)
+    waits: ReadWaits = request.app.state.read_waits
+    await waits.reach(caller.principal.actor.user_id, needed)
+    return ReadPoint(needed, party, tokens)
 
 
-MinPosition = Annotated[int, Depends(min_position)]
+ReadAfter = Annotated[ReadPoint, Depends(read_after)]

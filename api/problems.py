@@ -58,11 +58,34 @@ class BadRequest(CosellError):
     title = "Bad request"
 
 
+class TooManyWaits(CosellError):
+    """The caller already has as many reads waiting for the read models as it may."""
+
+    title = "Too many waiting reads"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """A request body past the configured limit, refused before any more of it is read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, f"a request body may hold at most {limit} bytes")
+        self.limit = limit
+
+
+def too_large(limit: int) -> ProblemResponse:
+    """413, closing the connection: the rest of the body is never read."""
+    response = problem(413, "Content too large", f"a request body may hold at most {limit} bytes")
+    response.headers["Connection"] = "close"
+    return response
+
+
 def status_of(error: CosellError) -> int:
     if isinstance(error, PreconditionRequired):
         return 428
     if isinstance(error, BadRequest):
         return 400
+    if isinstance(error, TooManyWaits):
+        return 429
     for cls in type(error).__mro__:
         if cls in STATUS:
             return STATUS[cls]
@@ -76,13 +99,22 @@ def install(app: FastAPI) -> None:
         conflicting = getattr(error, "conflicting", None)
         if conflicting:
             extra["conflicting_opportunities"] = [str(i) for i in conflicting]
-        return problem(status_of(error), error.title, error.detail, **extra)
+        response = problem(status_of(error), error.title, error.detail, **extra)
+        if isinstance(error, TooManyWaits):
+            response.headers["Retry-After"] = "1"
+        return response
 
     @app.exception_handler(ReadModelBehind)
     async def behind(request: Request, error: ReadModelBehind) -> ProblemResponse:
-        response = problem(503, "Read model catching up", str(error), position=error.reached)
+        # Says no position: how far the network's log is is none of a party's business.
+        detail = "your read model has not yet caught up with what you asked to read; retry"
+        response = problem(503, "Read model catching up", detail)
         response.headers["Retry-After"] = "1"
         return response
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(request: Request, error: BodyTooLarge) -> ProblemResponse:
+        return too_large(error.limit)
 
     @app.exception_handler(BadQuery)
     async def bad_query(request: Request, error: BadQuery) -> ProblemResponse:

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     read_wait_seconds: float = Field(
         5.0, ge=0, le=60, description="How long a read waits for the read models to catch up."
     )
+    read_waits_per_user: int = Field(
+        4, ge=1, le=1000, description="How many reads of one user may wait at a time (more: 429)."
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="The largest request body accepted, in bytes (more: 413)."
+    )
     poll_seconds: float = Field(
         0.25, gt=0, le=10, description="How often a runner on SQLite looks for new events."
     )
@@ -35,6 +41,11 @@ class Settings(BaseSettings):
         None,
         description="The network's Ed25519 key (PEM) that signs checkpoints; created on first "
         "use. Default: beside the SQLite file, or var/network-signing-key.pem.",
+    )
+    consistency_key_file: Path | None = Field(
+        None,
+        description="The key that seals consistency tokens; created on first use. Default: "
+        "beside the signing key. Every process serving the network must share it.",
     )
     checkpoint_seconds: float = Field(
         60.0, ge=0, description="How often `cosell serve` signs a checkpoint (0: only on demand)."
@@ -68,6 +79,11 @@ class Settings(BaseSettings):
         database = self.sqlite_path()
         folder = database.parent if database is not None else Path("var")
         return folder / "network-signing-key.pem"
+
+    def consistency_key_path(self) -> Path:
+        if self.consistency_key_file is not None:
+            return self.consistency_key_file
+        return self.signing_key_path().parent / "consistency-token-key"
 
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite or ":memory:" in self.database_url:

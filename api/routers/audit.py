@@ -178,5 +178,4 @@ def erase(body: ErasureCreate, network: NetworkDep, principal: CurrentPrincipal)
     return ErasurePublic(
         subjects_erased=len(erased.subjects),
         opportunities=[str(i) for i in erased.opportunities],
-        position=erased.position,
     )

@@ -1,4 +1,4 @@
-"""Partner KPIs of your company, computed from its read model as of a stated log position."""
+"""Partner KPIs of your company, computed from its read model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.deps import READ_POSITION, CallerDep, MinPosition, ReadModelsDep
+from api.deps import CallerDep, ReadAfter, ReadModelsDep
 from api.schemas.kpis import KpiReport, KpiSection
 from ecosystem.actors import Capability
 
@@ -21,13 +21,11 @@ InactiveDays = Annotated[
 
 
 def _report(
-    caller: CallerDep, read_models: ReadModelsDep, asked: int, days: int, response: Response
+    caller: CallerDep, read_models: ReadModelsDep, at: ReadAfter, days: int, response: Response
 ) -> dict[str, Any]:
     caller.principal.require(Capability.READ)
-    report = read_models.kpis(
-        caller.principal.party_id, datetime.now(UTC), days, caller.needed_position(asked)
-    )
-    response.headers[READ_POSITION] = str(report["position"])
+    report = read_models.kpis(caller.principal.party_id, datetime.now(UTC), days, at.needed)
+    at.stamp(response, report.pop("position"))  # a network-wide count: not the caller's
     return report
 
 
@@ -35,13 +33,13 @@ def _report(
 def all_kpis(
     caller: CallerDep,
     read_models: ReadModelsDep,
-    asked: MinPosition,
+    at: ReadAfter,
     response: Response,
     inactive_days: InactiveDays = 30,
 ) -> dict[str, Any]:
     """Every KPI of your company: pipeline, partners, win rate, stages, invitations, inactive,
     and return on funds per co-funding plan."""
-    return _report(caller, read_models, asked, inactive_days, response)
+    return _report(caller, read_models, at, inactive_days, response)
 
 
 @router.get("/{section}", response_model=KpiSection)
@@ -49,11 +47,11 @@ def one_kpi(
     section: Section,
     caller: CallerDep,
     read_models: ReadModelsDep,
-    asked: MinPosition,
+    at: ReadAfter,
     response: Response,
     inactive_days: InactiveDays = 30,
 ) -> dict[str, Any]:
-    """One KPI section of your company, with the position and time it was computed at."""
-    report = _report(caller, read_models, asked, inactive_days, response)
-    keep = ("party_id", "position", "computed_at")
+    """One KPI section of your company, with the time it was computed at."""
+    report = _report(caller, read_models, at, inactive_days, response)
+    keep = ("party_id", "computed_at")
     return {**{k: report[k] for k in keep}, "section": section, "figures": report[section]}

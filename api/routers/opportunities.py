@@ -8,11 +8,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response, status
 
 from api.deps import (
-    READ_POSITION,
     CallerDep,
     ExpectedVersion,
     IdempotencyDep,
-    MinPosition,
+    ReadAfter,
     ReadModelsDep,
     RequiredVersion,
 )
@@ -58,18 +57,16 @@ def register(
 def list_opportunities(
     caller: CallerDep,
     read_models: ReadModelsDep,
-    asked: MinPosition,
+    at: ReadAfter,
     response: Response,
     filters: Annotated[ListFilters, Query()],
 ) -> dict[str, Any]:
     """The deals your party is involved in, from its read model: filtered, sorted, paged."""
     caller.principal.require(Capability.READ)
     query = OpportunityQuery(**filters.query_fields())
-    items, cursor, position = read_models.opportunities(
-        caller.principal.party_id, query, caller.needed_position(asked)
-    )
-    response.headers[READ_POSITION] = str(position)
-    return {"items": items, "next_cursor": cursor, "position": position}
+    items, cursor, position = read_models.opportunities(caller.principal.party_id, query, at.needed)
+    at.stamp(response, position)
+    return {"items": items, "next_cursor": cursor}
 
 
 @router.get("/{opportunity_id}", **OPTS)

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from fastapi import Response
 
-from api.deps import LOG_POSITION, Caller
+from api.deps import Caller
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 from ecosystem.service import Written
 from ecosystem.shared_objects import SharedObject
@@ -34,11 +34,9 @@ def written_response(
     gets `read_now`, the GET of the object by this caller (which raises NotFound, 404, when
     the caller may no longer see it)."""
     if not written.replayed:
-        response.headers[LOG_POSITION] = str(written.position)
         return as_written()
     answer = read_now()
     response.headers["Idempotent-Replayed"] = "true"
-    response.headers[LOG_POSITION] = str(written.position)
     return answer
 
 

@@ -9,11 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from api.deps import (
-    READ_POSITION,
     CallerDep,
     ExpectedVersion,
     IdempotencyDep,
-    MinPosition,
+    ReadAfter,
     ReadModelsDep,
     RequiredVersion,
 )
@@ -42,17 +41,17 @@ def add_shared_routes(router: APIRouter, cls: type[SharedObject], counterpart: A
 
     @router.get("", response_model=SharedPage, response_model_exclude_unset=True)
     def list_objects(
-        caller: CallerDep, read_models: ReadModelsDep, asked: MinPosition, response: Response,
+        caller: CallerDep, read_models: ReadModelsDep, at: ReadAfter, response: Response,
         filters: Annotated[SharedFilters, Query()],
     ) -> dict[str, Any]:  # fmt: skip
         """Those your party is invited to or takes part in, from its read model, newest first."""
         caller.principal.require(Capability.READ)
         items, cursor, position = read_models.shared(
             caller.principal.party_id, object_type, filters.relation, filters.limit,
-            filters.cursor, caller.needed_position(asked),
+            filters.cursor, at.needed,
         )  # fmt: skip
-        response.headers[READ_POSITION] = str(position)
-        return {"items": items, "next_cursor": cursor, "position": position}
+        at.stamp(response, position)
+        return {"items": items, "next_cursor": cursor}
 
     @router.get("/{object_id}", summary=f"Read one {noun}", **OPTS)
     def read(object_id: UUID, caller: CallerDep, response: Response) -> View:

@@ -93,4 +93,3 @@ class ErasureCreate(Strict):
 class ErasurePublic(BaseModel):
     subjects_erased: int
     opportunities: list[str] = Field(description="The deals that recorded the erasure.")
-    position: int

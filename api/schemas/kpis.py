@@ -73,7 +73,6 @@ class Inactive(BaseModel):
 
 class KpiHeader(BaseModel):
     party_id: str
-    position: int = Field(description="The log position the figures are correct as of.")
     computed_at: str
 
 

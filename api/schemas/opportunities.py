@@ -204,7 +204,6 @@ class OpportunityPublic(BaseModel):
 class OpportunityPage(BaseModel):
     items: list[OpportunityPublic]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null at end.")
-    position: int = Field(description="The log position your read model reflected.")
 
 
 Sort = Literal[

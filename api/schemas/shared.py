@@ -50,4 +50,3 @@ class SharedFilters(BaseModel):
 class SharedPage(BaseModel):
     items: list[SharedPublic]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page.")
-    position: int = Field(0, description="The log position your read model reflected.")

@@ -1,17 +1,19 @@
 """The deal list over HTTP, read from each company's read model: filters, sorts, cursor pages,
-positions and read-your-writes, and that no filter ever finds what the caller may not see."""
+consistency tokens and read-your-writes, and that no filter finds what the caller may not see."""
 
 from __future__ import annotations
 
 import base64
 import time
 from typing import TYPE_CHECKING, Any
+from uuid import UUID
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bootstrap import read_model_store
+from api.consistency import READ_AFTER, TOKEN
 from api.settings import Settings
 from ecosystem.network import Network
 from projections import OpportunityProjector
@@ -21,9 +23,6 @@ if TYPE_CHECKING:
     from httpx2 import Response
 
 LIST = "/v1/opportunities"
-MIN_POSITION = "Cosell-Min-Position"
-READ_POSITION = "Cosell-Read-Model-Position"
-LOG_POSITION = "Cosell-Log-Position"
 SORTS = ("created_at", "updated_at", "target_close_date", "expected_amount", "title", "customer")
 
 
@@ -377,8 +376,8 @@ def test_no_filter_matches_a_value_the_owner_hides_from_the_caller(world: World)
         assert found(world, partner, **params) == {deal["id"]}, params
 
     deny(world, owner, "title", "expected_amount", "target_close_date", "stage")
-    # Min position 0: the list still waits for the policy change in force, by itself.
-    stale_ok = {MIN_POSITION: "0"}
+    # No token: the list still waits for the policy change in force, by itself.
+    stale_ok = {READ_AFTER: ""}
     seen = get(world, partner, stale_ok).json()["items"]
     assert [item["id"] for item in seen] == [deal["id"]]
     hidden = {"title", "expected_amount", "target_close_date", "stage", "stage_history"}
@@ -441,24 +440,23 @@ def test_a_withdrawn_partner_s_list_loses_the_deal(world: World) -> None:
     assert found(world, owner, partner=partner.party_id) == {kept["id"]}
 
 
-# --- positions and read-your-writes ----------------------------------------------------------
+# --- consistency tokens and read-your-writes -------------------------------------------------
 
 
-def test_the_list_states_a_position_at_or_after_the_caller_s_last_write(world: World) -> None:
+def test_a_change_and_a_list_answer_with_tokens_that_name_no_position(world: World) -> None:
     vendor = world.company()
     created = world.client.post(
         LIST, json={"title": "Fresh", "customer": {"name": "Fresh Co"}}, headers=vendor.headers
     )
     assert created.status_code == 201, created.text
-    written = int(created.headers[LOG_POSITION])
-    response = get(world, vendor)
+    response = get(world, vendor, {READ_AFTER: created.headers[TOKEN]})
     assert response.status_code == 200, response.text
-    body = response.json()
-    assert isinstance(body["position"], int)
-    assert int(response.headers[READ_POSITION]) == body["position"] >= written
+    assert "position" not in response.json()
+    for token in (created.headers[TOKEN], response.headers[TOKEN]):
+        assert not token.isdigit() and len(token) >= 40
 
 
-def test_a_write_s_log_position_sent_back_makes_the_next_list_include_it(world: World) -> None:
+def test_a_change_s_token_sent_back_makes_the_next_list_include_it(world: World) -> None:
     vendor = world.company()
     for title in ("One", "Two", "Three"):
         created = world.client.post(
@@ -466,32 +464,27 @@ def test_a_write_s_log_position_sent_back_makes_the_next_list_include_it(world: 
             headers=vendor.headers,
         )  # fmt: skip
         assert created.status_code == 201, created.text
-        asked = {MIN_POSITION: created.headers[LOG_POSITION]}
+        asked = {READ_AFTER: created.headers[TOKEN]}
         response = get(world, vendor, asked, q=title)
         assert response.status_code == 200, response.text
         assert [item["id"] for item in response.json()["items"]] == [created.json()["id"]]
-        assert response.json()["position"] >= int(created.headers[LOG_POSITION])
 
 
-def test_a_position_far_ahead_answers_503_with_retry_after_within_the_wait(
-    network: Network,
-) -> None:
-    app = create_app(Settings(read_wait_seconds=0.2), network=network)
+def test_a_token_beyond_the_log_head_answers_400_at_once(network: Network) -> None:
+    app = create_app(Settings(read_wait_seconds=2), network=network)
     with TestClient(app, raise_server_exceptions=False) as client:
         vendor = World(network, client).company()
-        ahead = {MIN_POSITION: str(network.log_position + 1_000_000), **vendor.headers}
+        token = app.state.tokens.issue(UUID(vendor.party_id), network.log_position + 1_000_000)
         for path in (LIST, "/v1/kpis", "/v1/kpis/pipeline"):
             started = time.monotonic()
-            response = client.get(path, headers=ahead)
-            waited = time.monotonic() - started
-            assert_problem(response, 503)
-            assert int(response.headers["Retry-After"]) >= 1
-            assert isinstance(response.json()["position"], int)
-            assert 0.2 <= waited < 3.0, waited
+            response = client.get(path, headers={READ_AFTER: token, **vendor.headers})
+            assert_problem(response, 400)
+            assert time.monotonic() - started < 1.0
 
 
 def test_without_a_projector_a_read_of_my_write_waits_and_then_refuses(network: Network) -> None:
-    """The min position is what guards the read: nothing projects, so the write cannot show."""
+    """The token is what guards the read: nothing projects, so the write cannot show; the 503
+    says when to retry and names no position."""
     app = create_app(Settings(read_wait_seconds=0.2, run_projections=False), network=network)
     with TestClient(app, raise_server_exceptions=False) as client:
         world = World(network, client)
@@ -500,8 +493,16 @@ def test_without_a_projector_a_read_of_my_write_waits_and_then_refuses(network: 
             LIST, json={"title": "Pending", "customer": {"name": "Pending Inc"}},
             headers=vendor.headers,
         )  # fmt: skip
-        asked = {MIN_POSITION: deal.headers[LOG_POSITION], **vendor.headers}
-        assert_problem(client.get(LIST, headers=asked), 503)
+        asked = {READ_AFTER: deal.headers[TOKEN], **vendor.headers}
+        for path in (LIST, "/v1/kpis", "/v1/kpis/pipeline"):
+            started = time.monotonic()
+            response = client.get(path, headers=asked)
+            waited = time.monotonic() - started
+            assert_problem(response, 503)
+            assert int(response.headers["Retry-After"]) >= 1
+            assert "position" not in response.json()
+            assert not any(ch.isdigit() for ch in response.json()["detail"])
+            assert 0.2 <= waited < 3.0, waited
         OpportunityProjector(network, read_model_store(network)).catch_up()
         response = client.get(LIST, headers=asked)
         assert response.status_code == 200, response.text
@@ -523,7 +524,7 @@ def test_a_list_waits_for_the_newest_policy_change_even_when_asked_for_nothing(
         deal = world.opportunity(owner)
         join(world, owner, deal, partner)
         projector.catch_up()
-        asked_nothing = {MIN_POSITION: "0", **partner.headers}
+        asked_nothing = {READ_AFTER: "", **partner.headers}
         before = client.get(LIST, headers=asked_nothing)
         assert before.status_code == 200, before.text
         assert before.json()["items"][0]["expected_amount"] == money("1000.00", "EUR")
