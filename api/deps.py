@@ -184,7 +184,8 @@ async def read_after(
     cosell_min_position: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> ReadPoint:
     """Wait, on the event loop, until the read models reflect what the caller names and the
-    newest sharing-policy change in force, so no list shows what a policy now hides."""
+    newest sharing-policy and partnership changes in force, so no list shows what a policy or
+    an ended partnership now hides."""
     if cosell_min_position is not None:
         raise BadRequest(
             f"Cosell-Min-Position is no longer read: send the {TOKEN} of your change "
@@ -194,7 +195,7 @@ async def read_after(
     party = caller.principal.party_id
     asked = tokens.position(party, cosell_read_after) if cosell_read_after else 0
     await run_in_threadpool(caller.policies.refresh)
-    needed = max(asked, caller.policies.position)
+    needed = max(asked, caller.policies.position, caller.policies.partnership_position)
     waits: ReadWaits = request.app.state.read_waits
     await waits.reach(caller.principal.actor.user_id, needed)
     return ReadPoint(needed, party, tokens)

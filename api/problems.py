@@ -25,6 +25,8 @@ from ecosystem.errors import (
 from projections import BadQuery, ReadModelBehind
 
 log = logging.getLogger("cosell.api")
+MAX_ERRORS = 20  # validation errors listed in one problem
+MAX_NAME = 60  # characters of one part of an error's location
 
 STATUS: dict[type[CosellError], int] = {
     Unauthenticated: 401,
@@ -122,11 +124,16 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> ProblemResponse:
+        # Messages name the format, never the value; a location can hold a name the client
+        # sent (an unknown field), so it is cut short, and so is the list.
+        found = error.errors()
         errors = [
-            {"location": [str(part) for part in e["loc"]], "message": e["msg"]}
-            for e in error.errors()
+            {"location": [str(part)[:MAX_NAME] for part in e["loc"]], "message": e["msg"]}
+            for e in found[:MAX_ERRORS]
         ]
-        detail = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors)
+        detail = "; ".join(f"{'.'.join(e['location'])}: {e['message']}" for e in errors[:5])
+        if len(found) > 5:
+            detail += f"; and {len(found) - 5} more"
         return problem(422, "Invalid request", detail, errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -22,6 +22,7 @@ from ecosystem.actors import Actor
 from ecosystem.errors import Conflict, InvalidCommand, NotPermitted
 from ecosystem.opportunities.domainmodel import ParticipantStatus
 from ecosystem.opportunities.fields import checked
+from ecosystem.partnerships.domainmodel import PARTNERSHIP_ENDED
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -163,6 +164,14 @@ class SharedObject(Aggregate):
         self.check_withdraw(party_id, actor)
         self.check_may_leave(party_id)
         self._partner_withdrawn(party_id=party_id, reason=reason, actor=actor)
+
+    def end_participation(self, party_id: UUID, actor: Actor) -> bool:
+        """The owner's partnership with that party ended, and so does its part here, whatever
+        the object still expects of it; False when it had none to end."""
+        if party_id == self.owner_id or party_id not in self.involved_parties:
+            return False
+        self._partner_withdrawn(party_id=party_id, reason=PARTNERSHIP_ENDED, actor=actor)
+        return True
 
     def link_opportunity(self, opportunity_id: UUID, actor: Actor) -> None:
         self.check_changeable("link opportunities")

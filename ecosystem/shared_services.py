@@ -90,13 +90,15 @@ class SharedObjectCommands(OpportunityCommands):
         self, cls: type[S], principal: Principal, object_id: UUID, party_id: UUID, role: str,
         expected_version: int | None = None, idempotency: Idempotency | None = None,
     ) -> Written:  # fmt: skip
-        def act(found: S) -> None:
+        def act(found: S) -> list[Aggregate]:
             if principal.party_id == found.owner_id != party_id:
                 self.party(party_id)  # an unknown party is 404, like any unknown id
-            active = party_id != found.owner_id and self.is_active_partnership(
-                found.owner_id, party_id
-            )
+            partnership = self.sharing_partnership(found.owner_id, party_id)
+            active = partnership is not None
             found.invite(party_id, role, principal.actor, partnership_active=active)
+            assert partnership is not None  # the invitation needs an active partnership
+            partnership.record_sharing(found.id, found.owner_id, principal.actor)
+            return [partnership]
 
         return self.change_shared(cls, principal, object_id, expected_version, act, idempotency)
 

@@ -21,7 +21,7 @@ class MoneyAsDict(Transcoding):
     name = "money"
 
     def encode(self, obj: Money) -> dict[str, str]:
-        return {"amount": str(obj.amount), "currency": obj.currency}
+        return {"amount": obj.text, "currency": obj.currency}
 
     def decode(self, data: dict[str, str]) -> Money:
         return Money(Decimal(data["amount"]), data["currency"])

@@ -16,15 +16,16 @@ from ecosystem.errors import InvalidCommand
 from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import OBJECT_LEAVES
 from policies.masks import MaskCompiler
-from policies.redaction import Redaction
+from policies.redaction import Partners, Redaction
 from policies.table import default_rows, policy_rows
 
 
 def access_at(
     found: Any, object_type: str, field: str, owner: UUID, policy: SharingPolicy,
-    viewer: UUID, at: datetime, redaction: Redaction,
+    viewer: UUID, at: datetime, partners: Partners, redaction: Redaction,
 ) -> dict[str, Any]:  # fmt: skip
-    """`found` and `policy` as they stood at `at`; the answer as the viewer may have it.
+    """`found`, `policy` and `partners` as they stood at `at`; the answer as the viewer may
+    have it.
 
     `redaction` (the policies now, as for every view) says which participants the viewer may
     know of: a party it may not know took part is answered for exactly as one that did not."""
@@ -37,14 +38,13 @@ def access_at(
     p_rows, g_rows = default_rows()
     own_p, own_g = policy_rows(policy)
     masks = MaskCompiler(p_rows + own_p, g_rows + own_g)
-    seats = Redaction(masks)
+    seats = Redaction(masks, partners=partners)
     parties = sorted((found.involved_parties | {owner}) & known) if viewer == owner else [viewer]
     decisions = []
     for party in parties:
         seat = seats.seat(party, found)
-        could = party == owner or (
-            seat is not None and field in masks.mask(seat, str(owner), object_type, "read")
-        )
+        readable = None if seat is None else seats.readable(party, seat, owner, object_type)
+        could = party == owner or (seat is not None and readable is not None and field in readable)
         decisions.append({"party_id": str(party), "seat": seat, "could_read": could})
     answer: dict[str, Any] = {
         "object_id": str(found.id), "object_type": object_type, "version": found.version,

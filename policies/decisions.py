@@ -4,7 +4,9 @@ Every read asks for a `Redaction` here. Asking first reads the log's head positi
 indexed MAX query); only when the log has grown is the new stretch searched for policy
 events, and if there are any, their owners' rows are projected into
 the Casbin table, the enforcer is reloaded from it and every compiled mask is dropped. So a
-change made by any process is in force for the next read of every process.
+change made by any process is in force for the next read of every process. Whether two
+parties are partners is asked of the log at each redaction (once per pair); the newest
+partnership event seen is kept, for read-model reads to wait for.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy.exc import IntegrityError
 from ecosystem.audit.sealing import PersonalData
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 from ecosystem.opportunities.fields import CORE_FIELDS, leaves_of
+from ecosystem.partnerships.domainmodel import Partnership
 from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import party_viewer
 from policies.masks import MaskCompiler
-from policies.redaction import OBJECT_TYPE, Redaction
+from policies.redaction import OBJECT_TYPE, Partners, Redaction
 from policies.table import PolicyTable
 
 
@@ -38,6 +41,8 @@ class PolicySource(Protocol):
 
     def involved_in(self, object_id: UUID) -> frozenset[UUID]: ...
 
+    def is_active_partnership(self, party_a: UUID, party_b: UUID) -> bool: ...
+
     personal_data: PersonalData
 
     @property
@@ -51,6 +56,8 @@ class PolicyDecisions:
         self._lock = threading.Lock()
         self._position = table.position()
         self._checked = 0  # the log position up to which policy events have been looked for
+        # The newest partnership event reads must reflect; before this process started, any.
+        self._partnership_position = self._partnerships_checked = source.log_position
         self.enforcer: casbin.Enforcer = table.enforcer()
         self._masks = MaskCompiler(self.enforcer.get_policy(), self.enforcer.get_grouping_policy())
         self.refresh()
@@ -59,6 +66,13 @@ class PolicyDecisions:
     def position(self) -> int:
         """The log position of the newest policy event now in force here."""
         return self._position
+
+    @property
+    def partnership_position(self) -> int:
+        """The log position of the newest partnership event seen here (or, for those before
+        this process started, the log's head then): read models reflect it before a list
+        answers, so none shows what an ended partnership now hides."""
+        return self._partnership_position
 
     def refresh(self) -> MaskCompiler:
         """The masks of the policy in force now, after taking in any new policy events."""
@@ -73,6 +87,9 @@ class PolicyDecisions:
                 self._position = start = batch[-1][0]
                 changed = True
             self._checked = max(self._checked, head)
+            while batch := self._source.changed_since(Partnership, self._partnerships_checked):
+                self._partnership_position = self._partnerships_checked = batch[-1][0]
+            self._partnerships_checked = max(self._partnerships_checked, head)
             if changed:
                 self._reload()
         return self._masks
@@ -81,11 +98,28 @@ class PolicyDecisions:
         """The one redaction function under the policy in force now; personal data opened for
         the reader, or kept sealed as read models hold it."""
         opener = self._source.personal_data.open_texts if open_personal_data else None
-        return Redaction(self.refresh(), self._source.involved_in, opener)
+        return Redaction(
+            self.refresh(), self._source.involved_in, opener, partners=self._partners_now()
+        )
+
+    def _partners_now(self) -> Partners:
+        """Whether two parties are active partners, asked once per pair per redaction."""
+        known: dict[frozenset[UUID], bool] = {}
+
+        def partners(party_a: UUID, party_b: UUID) -> bool:
+            pair = frozenset((party_a, party_b))
+            if pair not in known:
+                known[pair] = self._source.is_active_partnership(party_a, party_b)
+            return known[pair]
+
+        return partners
 
     def writable(self, party_id: UUID, opportunity: SharedOpportunity) -> frozenset[str]:
-        """The detail fields an accepted partner was granted to write (WriteGrants)."""
+        """The detail fields an accepted partner was granted to write (WriteGrants): none
+        unless it and the owner are active partners."""
         if not opportunity.is_partner(party_id):
+            return frozenset()
+        if not self._source.is_active_partnership(party_id, opportunity.owner_id):
             return frozenset()
         mask = self.refresh().mask(
             party_viewer(party_id), str(opportunity.owner_id), OBJECT_TYPE, "write"
@@ -100,7 +134,7 @@ class PolicyDecisions:
         owner = found.owner_id if owner is None else owner
         if party_id == owner:
             return None
-        redaction = Redaction(self.refresh())
+        redaction = Redaction(self.refresh(), partners=self._partners_now())
         seat = redaction.seat(party_id, found)
         if seat is None:
             return frozenset()

@@ -3,12 +3,13 @@
 Every output (API responses, lists, histories, error details, and later read models, feeds
 and exports) takes its view from here. Each value has an owner (the object's owner for core
 fields, the participant for its counterpart fields and notes) and a policy leaf; it leaves
-only if the viewer is that owner or the owner's compiled mask for the viewer holds the leaf.
+only if the viewer is that owner, or the two are active partners and the owner's compiled
+mask for the viewer holds the leaf.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from uuid import UUID
 
@@ -24,6 +25,7 @@ from policies.shared_views import Audience, shared_event_view, shared_view
 from policies.timeline import Seen, history_of
 
 OBJECT_TYPE = "opportunity"
+Partners = Callable[[UUID, UUID], bool]  # whether two parties are active partners
 _CONTACTS = "customer.contacts"
 
 
@@ -33,15 +35,18 @@ class Redaction:
     `audience` says who takes part in an object now; a link between a deal and a solution or
     plan is shown only to the parties of the other side too (without it, links are hidden).
     `opener` opens sealed personal data for the reader; without it (read models) views keep
-    it sealed, to be opened as they are served.
+    it sealed, to be opened as they are served. `partners` says whether two parties are
+    active partners (at the moment the views are of): no data crosses between others.
     """
 
     def __init__(
-        self, masks: MaskCompiler, audience: Audience | None = None, opener: Opener | None = None
-    ) -> None:
+        self, masks: MaskCompiler, audience: Audience | None = None, opener: Opener | None = None,
+        *, partners: Partners,
+    ) -> None:  # fmt: skip
         self._masks = masks
         self.audience = audience
         self.opener = opener
+        self.partners = partners
 
     def seat(self, viewer: UUID, opportunity: Any) -> str | None:
         """How the viewer asks: as itself when it accepted, as `invited`, or not at all."""
@@ -54,9 +59,14 @@ class Redaction:
     def readable(
         self, viewer: UUID, seat: str, owner: UUID, object_type: str = OBJECT_TYPE
     ) -> frozenset[str] | None:
-        """The leaves of `owner`'s data the viewer may read; None means all (its own data)."""
+        """The leaves of `owner`'s data the viewer may read; None means all (its own data).
+
+        Nothing of a party's data reaches another once their partnership is not active,
+        whatever the policy says and whoever owns the object it is on."""
         if owner == viewer:
             return None
+        if not self.partners(viewer, owner):
+            return frozenset()
         return self._masks.mask(seat, str(owner), object_type, "read")
 
     def shared_view(self, viewer: UUID, found: SharedObject) -> dict[str, Any] | None:

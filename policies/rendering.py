@@ -45,7 +45,7 @@ def as_json(value: Any) -> Any:
 def _converter(kind: type) -> Callable[[Any], Any]:
     """How values of one exact type become JSON-ready (decided once per type: hot path)."""
     if issubclass(kind, Money):
-        return lambda v: {"amount": str(v.amount), "currency": v.currency}
+        return lambda v: {"amount": v.text, "currency": v.currency}
     if issubclass(kind, Contact):
         return lambda v: {
             "name": as_json(v.name), "email": as_json(v.email), "phone": as_json(v.phone),

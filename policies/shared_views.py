@@ -17,6 +17,7 @@ from uuid import UUID
 
 from ecosystem.funding.domainmodel import CoFundingPlan
 from ecosystem.funding.records import FundRequest
+from ecosystem.money import in_minor_units
 from ecosystem.shared_objects import SharedObject
 from ecosystem.sharing.rules import INVITED
 from ecosystem.solutions.domainmodel import JointSolution
@@ -167,6 +168,9 @@ def _commitment(plan: CoFundingPlan, funder: UUID, total: Decimal, viewer: UUID)
 
 
 def _sees(gates: Gates, request: FundRequest, owner: UUID, leaf: str) -> bool:
+    """The parties a request involves (its requester and the funders whose money it draws
+    on) see it and what follows from it: it is theirs too. Others as the owner's policy and
+    partnership say."""
     involved = gates.viewer == request.requester or gates.viewer in request.portions
     return involved or gates.allows(owner, leaf)
 
@@ -183,7 +187,7 @@ def _request(r: FundRequest, currency: str) -> dict[str, Any]:
 
 
 def _money(amount: Decimal, currency: str) -> dict[str, str]:
-    return {"amount": str(amount), "currency": currency}
+    return {"amount": in_minor_units(amount, currency), "currency": currency}
 
 
 def shared_event_view(
@@ -235,7 +239,8 @@ def _event_data(
         party = getattr(event, "party_id", author)
         if party != gates.viewer and not gates.allows(owner, "participants"):
             return None
-        return {"party_id": party, **{k: getattr(event, k) for k in ("role",) if hasattr(event, k)}}
+        shown = {k: getattr(event, k) for k in ("role", "reason") if hasattr(event, k)}
+        return {"party_id": party, **shown}
     if name in ("OpportunityLinked", "OpportunityUnlinked"):
         seen = audience is not None and gates.viewer in audience(event.opportunity_id)
         return (

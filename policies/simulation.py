@@ -19,7 +19,7 @@ from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import OBJECT_LEAVES
 from policies.decisions import PolicyDecisions
 from policies.masks import MaskCompiler
-from policies.redaction import OBJECT_TYPE, Redaction
+from policies.redaction import OBJECT_TYPE, Partners, Redaction
 from policies.table import policy_rows
 
 
@@ -38,7 +38,8 @@ def simulate_change(
         raise InvalidCommand("a company always sees its own data; name another viewer")
     decisions.refresh()
     rows = (decisions.enforcer.get_policy(), decisions.enforcer.get_grouping_policy())
-    return simulate(rows, before, after, viewer, network.opportunities_for(principal))
+    opportunities = network.opportunities_for(principal)
+    return simulate(rows, before, after, viewer, opportunities, network.is_active_partnership)
 
 
 def simulate(
@@ -47,13 +48,17 @@ def simulate(
     after: SharingPolicy,
     viewer: UUID,
     opportunities: Iterable[SharedOpportunity],
+    partners: Partners,
 ) -> list[dict[str, Any]]:
-    """Per object with a difference: the leaves of the owner's data gained and lost."""
+    """Per object with a difference: the leaves of the owner's data gained and lost (none
+    for a viewer that is not an active partner: nothing reaches it, whatever the policy)."""
     owner = str(before.owner_id)
     now = _compiler(enforcer_rows, owner, policy_rows(before))
     then = _compiler(enforcer_rows, owner, policy_rows(after))
-    seats = Redaction(now)
-    changes = []
+    seats = Redaction(now, partners=partners)
+    changes: list[dict[str, Any]] = []
+    if not partners(viewer, before.owner_id):
+        return changes
     for opportunity in opportunities:
         seat = seats.seat(viewer, opportunity)
         relevant = _owned_leaves(before.owner_id, opportunity)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from ecosystem.money import in_minor_units
 from ecosystem.opportunities.fields import OPEN_STAGES, Stage
 
 
@@ -50,7 +51,10 @@ def funding_kpis(
 
 
 def _total(amounts: Iterable[dict[str, str]]) -> str:
-    return str(sum((Decimal(a["amount"]) for a in amounts), Decimal(0)))
+    found = list(amounts)
+    total = sum((Decimal(a["amount"]) for a in found), Decimal(0))
+    # A plan has one currency; with no amount to take it from, the sum is plain 0.
+    return in_minor_units(total, found[0]["currency"]) if found else "0"
 
 
 def _by_currency(amounts: Iterable[dict[str, str] | None]) -> list[dict[str, str]]:
@@ -58,4 +62,4 @@ def _by_currency(amounts: Iterable[dict[str, str] | None]) -> list[dict[str, str
     for amount in amounts:
         if amount:
             totals[amount["currency"]] += Decimal(amount["amount"])
-    return [{"currency": c, "amount": str(totals[c])} for c in sorted(totals)]
+    return [{"currency": c, "amount": in_minor_units(totals[c], c)} for c in sorted(totals)]

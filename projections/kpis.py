@@ -16,6 +16,7 @@ from itertools import pairwise
 from typing import Any
 from uuid import UUID
 
+from ecosystem.money import in_minor_units
 from ecosystem.opportunities.fields import OPEN_STAGES, Stage
 
 SECTIONS = ("pipeline", "partners", "win_rate", "stages", "invitations", "inactive", "funding")
@@ -85,7 +86,7 @@ def _amounts(views: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
         amount = view.get("expected_amount")
         if amount:
             totals[amount["currency"]] += Decimal(amount["amount"])
-    return [{"currency": c, "amount": str(totals[c])} for c in sorted(totals)]
+    return [{"currency": c, "amount": in_minor_units(totals[c], c)} for c in sorted(totals)]
 
 
 def _pipeline(open_deals: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,7 +22,13 @@ from eventsourcing.persistence import Notification
 from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import SharedOpportunity
 from ecosystem.shared_objects import SharedObject
-from projections.replay import DealChanged, PolicyChanged, Replay, SharedChanged
+from projections.replay import (
+    DealChanged,
+    PartnershipChanged,
+    PolicyChanged,
+    Replay,
+    SharedChanged,
+)
 from projections.rows import rows_of
 from projections.shared_rows import shared_index_entry, shared_rows_of
 from projections.store import Outpaced, ReadModelStore, index_version
@@ -154,6 +160,8 @@ class OpportunityProjector:
                     shared[change.found.id] = change.found
                 elif isinstance(change, PolicyChanged):
                     policy_owners.add(change.owner_id)
+                elif isinstance(change, PartnershipChanged):  # as if both changed policies
+                    policy_owners.update(change.parties)
         end = self.replay.position
         if end == start:
             return BatchResult(start)

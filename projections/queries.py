@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -29,6 +30,9 @@ SORT_COLUMNS = {
     "title": "title_key",
     "customer": "customer_key",
 }
+
+
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 class BadQuery(ValueError):
@@ -165,10 +169,13 @@ def _cursor(sort: str, key: str, opportunity_id: str) -> str:
 
 
 def _read_cursor(cursor: str, sort: str) -> tuple[str, str]:
+    if not _BASE64URL.match(cursor):
+        raise BadQuery("the cursor is not one this API returned")
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         made_for, key, last_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        valid = isinstance(key, str) and isinstance(last_id, str)
+        # The key and id go into SQL text comparisons, which PostgreSQL refuses with NUL.
+        valid = all(isinstance(v, str) and "\x00" not in v for v in (made_for, key, last_id))
     except (ValueError, TypeError, binascii.Error):
         valid = False
     if not valid:

@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import get_topic
 
 from ecosystem.funding.domainmodel import CoFundingPlan
 from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import SharedOpportunity
+from ecosystem.partnerships.domainmodel import ACTIVE_AFTER, Partnership, partnership_id
 from ecosystem.shared_objects import SharedObject
 from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.solutions.domainmodel import JointSolution
@@ -28,6 +30,7 @@ from policies.table import default_rows, policy_rows
 OPPORTUNITY_TOPIC = get_topic(SharedOpportunity) + "."
 SHARED_TOPICS = (get_topic(JointSolution) + ".", get_topic(CoFundingPlan) + ".")
 POLICY_TOPIC = get_topic(SharingPolicy) + "."
+PARTNERSHIP_TOPIC = get_topic(Partnership) + "."
 PAGE = 500
 
 
@@ -48,7 +51,14 @@ class PolicyChanged:
     owner_id: UUID
 
 
-Change = DealChanged | SharedChanged | PolicyChanged | None
+@dataclass(frozen=True)
+class PartnershipChanged:
+    """Two parties became, or stopped being, active partners."""
+
+    parties: tuple[UUID, UUID]
+
+
+Change = DealChanged | SharedChanged | PolicyChanged | PartnershipChanged | None
 Versions = Callable[[UUID], int | None]  # an object's version as of where the replay started
 
 
@@ -67,15 +77,18 @@ class Replay:
         self._cache_size = cache
         self._deals: OrderedDict[UUID, Any] = OrderedDict()  # deals, solutions and plans
         self._policies: dict[UUID, SharingPolicy] = {}
+        self._pairs: dict[UUID, tuple[UUID, UUID]] = {}  # partnership id -> its two parties
+        self._active: set[UUID] = set()  # the partnerships active as of this position
         self._redaction: Redaction | None = None
         self._load_policies(position)
 
     def _load_policies(self, position: int) -> None:
-        """Every policy as of `position`, from its events (there are few of them)."""
+        """Every policy and partnership as of `position`, from their events (there are few)."""
         topics = [
-            f"{get_topic(SharingPolicy)}.{name}"
-            for name, value in vars(SharingPolicy).items()
-            if isinstance(value, type) and issubclass(value, SharingPolicy.Event)
+            f"{get_topic(cls)}.{name}"
+            for cls in (SharingPolicy, Partnership)
+            for name, value in vars(cls).items()
+            if isinstance(value, type) and issubclass(value, Aggregate.Event)
         ]
         start = 1
         while position:
@@ -83,7 +96,11 @@ class Replay:
                 start, PAGE, stop=position, topics=topics
             )
             for notification in page:
-                self._advance_policy(self._network.mapper.to_domain_event(notification))
+                event = self._network.mapper.to_domain_event(notification)
+                if notification.topic.startswith(POLICY_TOPIC):
+                    self._advance_policy(event)
+                else:
+                    self._advance_partnership(event)
             if len(page) < PAGE:
                 break
             start = page[-1].id + 1
@@ -103,6 +120,9 @@ class Replay:
         if topic.startswith(POLICY_TOPIC):
             event = self._network.mapper.to_domain_event(notification)
             return PolicyChanged(self._advance_policy(event).owner_id)
+        if topic.startswith(PARTNERSHIP_TOPIC):
+            event = self._network.mapper.to_domain_event(notification)
+            return self._advance_partnership(event)
         return None
 
     def deal(self, deal_id: UUID, version: int) -> Any:
@@ -141,8 +161,14 @@ class Replay:
             for policy in self._policies.values():
                 more_p, more_g = policy_rows(policy)
                 p_rows, g_rows = p_rows + more_p, g_rows + more_g
-            self._redaction = Redaction(MaskCompiler(p_rows, g_rows), self.involved_in)
+            self._redaction = Redaction(
+                MaskCompiler(p_rows, g_rows), self.involved_in, partners=self.partners
+            )
         return self._redaction
+
+    def partners(self, party_a: UUID, party_b: UUID) -> bool:
+        """Whether the two were active partners as of this position."""
+        return partnership_id(party_a, party_b) in self._active
 
     def _advance_deal(self, event: Any) -> Any:
         deal = self._advanced(self._deals.get(event.originator_id), event)
@@ -155,6 +181,20 @@ class Replay:
         self._policies[policy.id] = policy
         self._redaction = None
         return policy
+
+    def _advance_partnership(self, event: Any) -> PartnershipChanged | None:
+        """Follow whether the pair is active; say so when that changed."""
+        pair = event.originator_id
+        if hasattr(event, "proposer_id"):
+            self._pairs[pair] = (event.proposer_id, event.partner_id)
+        was = pair in self._active
+        if isinstance(event, ACTIVE_AFTER):
+            self._active.add(pair)
+        else:
+            self._active.discard(pair)
+        if was == (pair in self._active) or pair not in self._pairs:
+            return None
+        return PartnershipChanged(self._pairs[pair])
 
     def _advanced(self, held: Any, event: Any) -> Any:
         """The aggregate after `event`: from the one held if it is just before, else loaded."""

@@ -3,7 +3,6 @@ the erasure of personal data."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -22,6 +21,7 @@ from api.schemas.audit import (
     InclusionProof,
     NetworkKeyPublic,
 )
+from api.schemas.common import Moment, Position
 from ecosystem.actors import Capability, Principal
 from ecosystem.audit.checkpoints import b64, key_id_of, raw_public_key
 from ecosystem.errors import NotFound
@@ -85,10 +85,10 @@ def sign_checkpoint(auditor: AuditorDep, principal: CurrentPrincipal, response: 
 def consistency(
     auditor: AuditorDep,
     principal: CurrentPrincipal,
-    first: Annotated[int, Query(ge=1, description="The size of the older checkpoint (1 or more).")],
-    second: Annotated[
-        int | None, Query(ge=0, description="A newer size (default: latest).")
-    ] = None,
+    first: Annotated[
+        Position, Query(ge=1, description="The size of the older checkpoint (1 or more).")
+    ],
+    second: Annotated[Position | None, Query(description="A newer size (default: latest).")] = None,
 ) -> ConsistencyProof:
     """Proof that the log at `second` extends the log at `first`: nothing before was changed."""
     store = _checkpoints(auditor, principal)
@@ -106,8 +106,8 @@ def consistency(
 def inclusion(
     auditor: AuditorDep,
     principal: CurrentPrincipal,
-    leaf_index: Annotated[int, Query(ge=0)],
-    size: Annotated[int, Query(ge=1, description="A checkpoint's size.")],
+    leaf_index: Annotated[Position, Query()],
+    size: Annotated[Position, Query(ge=1, description="A checkpoint's size.")],
 ) -> InclusionProof:
     """Proof that a leaf is in the tree a checkpoint signed."""
     store = _checkpoints(auditor, principal)
@@ -132,8 +132,8 @@ def state(
     object_id: UUID,
     auditor: AuditorDep,
     principal: CurrentPrincipal,
-    version: Annotated[int | None, Query(ge=1)] = None,
-    at: Annotated[datetime | None, Query(description="An ISO 8601 time with its offset.")] = None,
+    version: Annotated[Position | None, Query(ge=1)] = None,
+    at: Annotated[Moment | None, Query(description="An ISO 8601 time with its offset.")] = None,
 ) -> Any:
     """The object as it stood at a version or a moment, as your company may see it."""
     return auditor.state(principal, object_id, version, at)
@@ -145,7 +145,7 @@ def access(
     auditor: AuditorDep,
     principal: CurrentPrincipal,
     field: Annotated[str, Query(max_length=100, description="A policy field, such as title.")],
-    at: Annotated[datetime, Query(description="An ISO 8601 time with its offset.")],
+    at: Annotated[Moment, Query(description="An ISO 8601 time with its offset.")],
     owner: Annotated[UUID | None, Query(description="Whose data (default: the owner).")] = None,
 ) -> Any:
     """Who could read a field of the object at a moment, under the policy then in force."""
@@ -157,10 +157,19 @@ def bundle(
     auditor: AuditorDep,
     principal: CurrentPrincipal,
     response: Response,
-    known: Annotated[list[int] | None, Query(description="Sizes of checkpoints you kept.")] = None,
+    known: Annotated[
+        list[Position] | None,
+        Query(max_length=100, description="Sizes of checkpoints you kept."),
+    ] = None,
 ) -> dict[str, Any]:
     """Everything your company takes part in, with the proofs to verify it offline:
     `cosell audit verify BUNDLE` (auditors)."""
+    principal.require(Capability.AUDIT)
+    for size in sorted(set(known or ())):
+        # Checkpoints are public: naming one that does not exist is the caller's mistake to
+        # hear about, not something to leave out of the bundle without a word.
+        if auditor.checkpoints.at_size(size) is None:
+            raise NotFound(f"no checkpoint of size {size}: `known` names checkpoints you kept")
     found = auditor.bundle(principal, known)
     size = found["checkpoint"]["size"]
     name = f"cosell-audit-{principal.party_id}-{size}.json"

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Response, status
-from pydantic import AwareDatetime
 
 from api.deps import CallerDep, ExpectedVersion, IdempotencyDep
 from api.routers.rendering import etag, written_response
+from api.schemas.common import Moment
 from api.schemas.policies import (
     PRESET_TABLES,
     FieldCatalogue,
@@ -53,7 +53,7 @@ def list_rules(
     response: Response,
     owner_party_id: Owner = None,
     as_of: Annotated[
-        AwareDatetime | None,
+        Moment | None,
         Query(description="The rules in force at this time: ISO 8601 with a zone, such as …Z."),
     ] = None,
 ) -> PolicyPublic:

@@ -3,21 +3,35 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import LongText, MoneyIn, MoneyOut, RequiredText, Strict, Text
+from api.schemas.common import (
+    CountryCode,
+    Cursor,
+    EmailOrEmpty,
+    LongText,
+    MoneyIn,
+    MoneyOut,
+    PhoneOrEmpty,
+    PlainDecimal,
+    QueryText,
+    RequiredText,
+    Strict,
+    Text,
+)
 from ecosystem.opportunities.domainmodel import Outcome, PartnerRole
 from ecosystem.opportunities.fields import Contact, Stage
 
 
 class ContactIn(Strict):
     name: RequiredText
-    email: Text = ""
-    phone: Text = ""
+    email: EmailOrEmpty = Field("", description="An email address, or empty.")
+    phone: PhoneOrEmpty = Field(
+        "", description="International form: +, 7 to 15 digits, spaces or hyphens between."
+    )
     title: Text = ""
 
 
@@ -25,7 +39,7 @@ class CustomerIn(Strict):
     name: RequiredText | None = None
     website_domain: Text | None = None
     industry: Text | None = None
-    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code, such as DE.")
+    country: CountryCode | None = Field(None, description="ISO 3166-1 alpha-2 code, such as DE.")
     contacts: list[ContactIn] | None = Field(None, max_length=50)
 
 
@@ -226,20 +240,22 @@ class ListFilters(BaseModel):
     partner: UUID | None = Field(
         None, description="Only deals this party is invited to or takes part in (not as owner)."
     )
-    customer: str | None = Field(None, max_length=200, description="Customer name, any case.")
-    q: str | None = Field(None, max_length=200, description="Text in the title or customer name.")
+    customer: QueryText | None = Field(None, description="Customer name, any case.")
+    q: QueryText | None = Field(None, description="Text in the title or customer name.")
     close_from: date | None = Field(None, description="Target close date on or after.")
     close_to: date | None = Field(None, description="Target close date on or before.")
-    amount_min: Decimal | None = Field(
+    amount_min: PlainDecimal | None = Field(
         None, description="Expected amount at least (with currency)."
     )
-    amount_max: Decimal | None = Field(None, description="Expected amount at most (with currency).")
+    amount_max: PlainDecimal | None = Field(
+        None, description="Expected amount at most (with currency)."
+    )
     currency: str | None = Field(
         None, pattern="^[A-Z]{3}$", description="Only amounts in this ISO 4217 currency."
     )
     sort: Sort = "-updated_at"
     limit: int = Field(50, ge=1, le=200)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
 
     def query_fields(self) -> dict[str, Any]:
         return {**self.model_dump(exclude={"q"}), "text": self.q}

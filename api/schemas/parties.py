@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from api.schemas.common import RequiredText, Strict, Text
+from api.schemas.common import Email, RequiredText, Strict, Text
 from ecosystem.actors import Role
 from ecosystem.parties.domainmodel import Party, PartyKind, User
 
@@ -48,7 +48,7 @@ class PartyPublic(BaseModel):
 
 class UserCreate(Strict):
     name: RequiredText
-    email: Text
+    email: Email = Field(description="Unique among the party's users (any case).")
     roles: list[Role] = Field(min_length=1, max_length=5)
 
 

@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import Strict
+from api.schemas.common import Cursor, Strict
 
 
 class SharedInvitation(Strict):
@@ -44,7 +44,7 @@ class SharedFilters(BaseModel):
         None, description="owned: yours; partner: you accepted; invited: pending."
     )
     limit: int = Field(50, ge=1, le=200)
-    cursor: str | None = Field(None, max_length=500)
+    cursor: Cursor | None = None
 
 
 class SharedPage(BaseModel):

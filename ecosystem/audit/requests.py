@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ecosystem.audit.canonical import canonical
 from ecosystem.audit.checkpoints import b64, key_id_of, unb64, utc_text
 from ecosystem.errors import CosellError
+from ecosystem.values import InvalidValue, moment_from_text
 
 HEADER = "Cosell-Signature"
 FRESH_FOR = timedelta(minutes=5)
@@ -118,18 +119,19 @@ def parse_header(value: str) -> tuple[str, datetime, bytes, bytes]:
         name, _, text = item.strip().partition("=")
         parts[name.strip()] = text.strip()
     try:
-        signed_at = datetime.fromisoformat(parts["at"])
         nonce, signature = unb64(parts["nonce"]), unb64(parts["sig"])
-        key_id = parts["key"]
-    except (KeyError, ValueError) as error:
+        key_id, at = parts["key"], parts["at"]
+    except (KeyError, ValueError):
         raise SignatureRejected(
-            f"{HEADER} must read 'key=<key id>; at=<UTC time>; nonce=<base64url>; "
-            f"sig=<base64url>' ({error})"
+            f"{HEADER} must read 'key=<key id>; at=<UTC time>; nonce=<base64url>; sig=<base64url>'"
         ) from None
-    if signed_at.tzinfo is None or len(nonce) != 16 or len(signature) != 64:
+    try:
+        signed_at = moment_from_text(at, "the signing time (at=)")
+    except InvalidValue as error:
+        raise SignatureRejected(f"{HEADER}: {error}") from None
+    if len(nonce) != 16 or len(signature) != 64:
         raise SignatureRejected(
-            f"{HEADER}: the time needs a UTC offset, the nonce is 16 bytes and an Ed25519 "
-            "signature 64 bytes"
+            f"{HEADER}: the nonce is 16 bytes and an Ed25519 signature 64 bytes"
         )
     return key_id, signed_at, nonce, signature
 

@@ -19,7 +19,12 @@ from eventsourcing.domain import event
 
 from ecosystem.actors import Actor
 from ecosystem.errors import Conflict, InvalidCommand
-from ecosystem.funding.fields import COUNTERPART_FIELDS, PLAN_DEFAULTS, PLAN_FIELDS
+from ecosystem.funding.fields import (
+    COUNTERPART_FIELDS,
+    PLAN_DEFAULTS,
+    PLAN_FIELDS,
+    check_period,
+)
 from ecosystem.funding.ledger import PlanLedger, unknown_claim
 from ecosystem.funding.money_rules import checked_proofs, checked_shares, positive, split
 from ecosystem.funding.records import (
@@ -65,13 +70,16 @@ class CoFundingPlan(PlanLedger, SharedObject):
         if "name" not in fields:
             raise InvalidCommand("missing fields: name")
         check_currency(currency)
-        return cls(owner_id, currency, checked(PLAN_FIELDS, fields), actor)
+        fields = checked(PLAN_FIELDS, fields)
+        check_period({**PLAN_DEFAULTS, **fields})
+        return cls(owner_id, currency, fields, actor)
 
     # --- core details and participants ------------------------------------------------------
 
     def update_details(self, changes: dict[str, Any], actor: Actor) -> None:
         self.check_owner(actor, "change the plan's details")
         changes = checked(PLAN_FIELDS, changes)
+        check_period({**self.fields, **changes})
         changed = {path: v for path, v in changes.items() if self.fields.get(path) != v}
         if changed:
             self._details_updated(changes=changed, actor=actor)

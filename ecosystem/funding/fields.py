@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ecosystem.errors import InvalidCommand
 from ecosystem.opportunities.fields import MAX_LONG_TEXT, MAX_TEXT, date_field, text
 
 PLAN_FIELDS: dict[str, Callable[[str, Any], Any]] = {
@@ -15,6 +16,14 @@ PLAN_FIELDS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 PLAN_DEFAULTS: dict[str, Any] = {"objective": "", "period_start": None, "period_end": None}
+
+
+def check_period(fields: dict[str, Any]) -> None:
+    """A plan's period, once it has both ends, ends on or after the day it starts."""
+    start, end = fields.get("period_start"), fields.get("period_end")
+    if start is not None and end is not None and end < start:
+        raise InvalidCommand("period_end must not be before period_start")
+
 
 # A funder's internal budget notes are its own: counterpart fields, private by default.
 COUNTERPART_FIELDS: dict[str, Callable[[str, Any], Any]] = {

@@ -55,11 +55,12 @@ class OpportunityCommands(RegistrationCommands):
         def act(opportunity: SharedOpportunity) -> list[Aggregate]:
             if principal.party_id == opportunity.owner_id != party_id:
                 self.party(party_id)  # an unknown party is 404, like any unknown id
-            active = party_id != opportunity.owner_id and self.is_active_partnership(
-                opportunity.owner_id, party_id
-            )
+            partnership = self.sharing_partnership(opportunity.owner_id, party_id)
+            active = partnership is not None
             opportunity.invite(party_id, role, principal.actor, partnership_active=active)
-            return []
+            assert partnership is not None  # the invitation needs an active partnership
+            partnership.record_sharing(opportunity.id, opportunity.owner_id, principal.actor)
+            return [partnership]
 
         return self._change(principal, opportunity_id, expected_version, act, idempotency)
 

@@ -20,6 +20,7 @@ from ecosystem.opportunities.fields import (
     Stage,
     checked,
 )
+from ecosystem.partnerships.domainmodel import PARTNERSHIP_ENDED
 
 
 class PartnerRole(StrEnum):
@@ -212,6 +213,14 @@ class SharedOpportunity(Aggregate):
         if self.status_of(party_id) not in (ParticipantStatus.INVITED, ParticipantStatus.ACCEPTED):
             raise InvalidCommand("that party is not invited to or part of this opportunity")
         self._partner_withdrawn(party_id=party_id, reason=reason, actor=actor)
+
+    def end_participation(self, party_id: UUID, actor: Actor) -> bool:
+        """The owner's partnership with that party ended, and so does its part in the deal;
+        False when it had none to end."""
+        if party_id == self.owner_id or party_id not in self.involved_parties:
+            return False
+        self._partner_withdrawn(party_id=party_id, reason=PARTNERSHIP_ENDED, actor=actor)
+        return True
 
     @event("PartnerWithdrawn")
     def _partner_withdrawn(

@@ -5,20 +5,19 @@ Paths (`customer.name`) are the unit of ownership and, later, of sharing policy.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from typing import Any
 
+from ecosystem import values
 from ecosystem.audit.sealing import Sealed
+from ecosystem.countries import country
 from ecosystem.errors import InvalidCommand
 from ecosystem.money import Money
 from ecosystem.names import normalise_domain
 
-# C0 controls but tab, line feed and carriage return; PostgreSQL text cannot hold NUL at all.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 200
 MAX_LONG_TEXT = 5000
 MAX_ITEMS = 50
@@ -59,12 +58,14 @@ class Contact:
 
 
 def _text(limit: int, required: bool = False) -> Callable[[str, Any], Any]:
+    """Text of at most `limit` characters: one line up to MAX_TEXT (names, titles), several
+    lines beyond (next steps, notes, objectives)."""
+    form = values.line if limit <= MAX_TEXT else values.text
+
     def check(path: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise InvalidCommand(f"{path} must be text")
-        value = value.strip()
-        if _CONTROL.search(value):
-            raise InvalidCommand(f"{path} must not contain control characters")
+        value = _valid(form, value, path)
         if required and not value:
             raise InvalidCommand(f"{path} must not be empty")
         if len(value) > limit:
@@ -74,16 +75,17 @@ def _text(limit: int, required: bool = False) -> Callable[[str, Any], Any]:
     return check
 
 
+def _valid(form: Callable[[str, str], str], value: str, path: str) -> str:
+    try:
+        return form(value, path)
+    except values.InvalidValue as error:
+        raise InvalidCommand(str(error)) from None
+
+
 def _country(path: str, value: Any) -> Any:
-    if not (
-        isinstance(value, str)
-        and len(value) == 2
-        and value.isascii()
-        and value.isalpha()
-        and value.isupper()
-    ):
-        raise InvalidCommand(f"{path} must be an ISO 3166-1 alpha-2 code such as 'DE'")
-    return value
+    if not isinstance(value, str):
+        raise InvalidCommand(f"{path} must be an ISO 3166-1 alpha-2 code such as DE")
+    return _valid(country, value, path)
 
 
 def _domain(path: str, value: Any) -> Any:
@@ -111,11 +113,19 @@ def _contacts(path: str, value: Any) -> Any:
         raise InvalidCommand(f"{path} must be a list of contacts")
     if len(value) > MAX_ITEMS:
         raise InvalidCommand(f"{path} holds at most {MAX_ITEMS} contacts")
-    for contact in value:
-        _text(MAX_TEXT, required=True)(f"{path}.name", contact.name)
-        for part in ("email", "phone", "title"):
-            _text(MAX_TEXT)(f"{path}.{part}", getattr(contact, part))
-    return list(value)
+    return [_contact(path, contact) for contact in value]
+
+
+def _contact(path: str, contact: Contact) -> Contact:
+    """A contact's email and phone are what an erasure finds the person by: each must be
+    one, or be left empty."""
+    name = _text(MAX_TEXT, required=True)(f"{path}.name", contact.name)
+    title = _text(MAX_TEXT)(f"{path}.title", contact.title)
+    email = _text(MAX_TEXT)(f"{path}.email", contact.email)
+    phone = _text(MAX_TEXT)(f"{path}.phone", contact.phone)
+    email = _valid(values.email, email, f"{path}.email") if email else ""
+    phone = _valid(values.phone, phone, f"{path}.phone") if phone else ""
+    return Contact(name, email, phone, title)
 
 
 def text_list(what: str) -> Callable[[str, Any], Any]:

@@ -11,6 +11,7 @@ from uuid import UUID, uuid4
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import Aggregate
 
+from ecosystem import values
 from ecosystem.actors import Actor, Capability, Principal, Role
 from ecosystem.audit.checkpoints import b64, key_id_of, public_key_from, raw_public_key
 from ecosystem.errors import (
@@ -58,7 +59,7 @@ class PartyCommands(NetworkBase):
         idempotency: Idempotency | None = None,
     ) -> Written:
         principal.require(Capability.REGISTER_PARTY)
-        name = name.strip()
+        name = _line(name, "a party name")
         if not name or len(name) > 200:
             raise InvalidCommand("a party name must be 1 to 200 characters")
         domain = normalise_domain(website_domain)
@@ -91,16 +92,27 @@ class PartyCommands(NetworkBase):
         first_admin_only = self._check_user_adder(principal, party_id, roles)
         if not roles:
             raise InvalidCommand("a user needs at least one role")
-        if not name.strip() or len(name) > 200 or len(email) > 200:
+        name = _line(name, "a user's name")
+        if not name or len(name) > 200 or len(email) > 200:
             raise InvalidCommand("a user needs a name and an email of at most 200 characters")
+        email = _valid(values.email, email, "a user's email")
         issued = _new_token()
 
         def attempt() -> tuple[Sequence[Aggregate], Written]:
             first = not self.exists(key_id(FIRST_USER, str(party_id)))
             if first_admin_only and not (first and not self._has_users(party_id)):
                 raise NotPermitted(OPERATOR_ADDS_FIRST_ADMIN_ONLY)
-            user = User(party_id, name.strip(), email.strip(), list(roles), principal.actor)
-            claims = [self._issue(user, issued, "initial", principal.actor)]
+            # One email, one user of a party: a key claim, so two concurrent adds of the same
+            # address cannot both win. Only within the party: whether an address is in use at
+            # another company is that company's business, and a 409 must not tell.
+            email_key = f"{party_id.hex}:{values.email_key(email)}"
+            if self.exists(key_id("user-email", email_key)):
+                raise Conflict("a user of this party already has this email")
+            user = User(party_id, name, email, list(roles), principal.actor)
+            claims = [
+                self._issue(user, issued, "initial", principal.actor),
+                UniqueKey("user-email", email_key, user.id, principal.actor),
+            ]
             if first:  # two "first" users at once collide here: one of them is retried
                 claims.append(UniqueKey(FIRST_USER, str(party_id), user.id, principal.actor))
             return [user, *claims], Written(user.id, user.version)
@@ -117,7 +129,7 @@ class PartyCommands(NetworkBase):
 
         def attempt() -> tuple[Sequence[Aggregate], Written]:
             fresh = self.user(user_id)
-            claim = self._issue(fresh, issued, label[:100], principal.actor)
+            claim = self._issue(fresh, issued, _line(label, "a token label")[:100], principal.actor)
             return [fresh, claim], Written(fresh.id, fresh.version)
 
         return self.execute(attempt, principal=principal), issued
@@ -196,7 +208,7 @@ class PartyCommands(NetworkBase):
         except ValueError as error:
             raise InvalidCommand(str(error)) from None
         key_id = key_id_of(key)
-        text, label = b64(raw_public_key(key)), label.strip()[:100]
+        text, label = b64(raw_public_key(key)), _line(label, "a key label")[:100]
         act = lambda party: party.register_signing_key(key_id, text, label, principal.actor)  # noqa: E731
         return self._change_party(principal, party_id, act, idempotency), key_id
 
@@ -282,6 +294,17 @@ def _network_admin_of_another_party(principal: Principal, party_id: UUID) -> boo
     one: it holds the database)."""
     outside = principal.party_id != party_id
     return principal.network_admin and outside and not principal.actor.is_system
+
+
+def _valid(form: Callable[[str, str], str], value: str, what: str) -> str:
+    try:
+        return form(value, what)
+    except values.InvalidValue as error:
+        raise InvalidCommand(str(error)) from None
+
+
+def _line(value: str, what: str) -> str:
+    return _valid(values.line, value, what)
 
 
 def _new_token() -> IssuedToken:

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol, cast
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
-from ecosystem.actors import Capability, Principal
+from ecosystem.actors import Actor, Capability, Principal
 from ecosystem.errors import InvalidCommand, NotFound
 from ecosystem.parties.application import PartyCommands
-from ecosystem.partnerships.domainmodel import Partnership, partnership_id
+from ecosystem.partnerships.domainmodel import ACTIVE_AFTER, Partnership, partnership_id
 from ecosystem.service import Idempotency, Written
+
+
+class Participation(Protocol):
+    """A shared object as the end of a partnership sees it (deals, solutions and plans)."""
+
+    def end_participation(self, party_id: UUID, actor: Actor) -> bool: ...
 
 
 class PartnershipCommands(PartyCommands):
@@ -51,8 +59,22 @@ class PartnershipCommands(PartyCommands):
         reason: str = "",
         idempotency: Idempotency | None = None,
     ) -> Written:
-        act: Callable[[Partnership], None] = lambda p: p.end(reason[:500], principal.actor)  # noqa: E731
-        return self._answer(principal, pair_id, act, idempotency)
+        """End it; each side's part in the objects the other shared with it ends with it, in
+        the same transaction (a `PartnerWithdrawn` with the reason "partnership ended")."""
+
+        def attempt() -> tuple[Sequence[Aggregate], Written]:
+            partnership = self.partnership(principal, pair_id)  # 404 comes before 403
+            principal.require(Capability.MANAGE_PARTNERSHIPS)
+            shared = dict(partnership.shared)
+            partnership.end(reason[:500], principal.actor)
+            ended: list[Aggregate] = []
+            for object_id, owner_id in shared.items():
+                found: Participation = self.repository.get(object_id)
+                if found.end_participation(partnership.other_party(owner_id), principal.actor):
+                    ended.append(cast(Aggregate, found))
+            return [partnership, *ended], Written(partnership.id, partnership.version)
+
+        return self.execute(attempt, idempotency, principal)
 
     def partnership(self, principal: Principal, pair_id: UUID) -> Partnership:
         """A partnership, seen only by its two parties."""
@@ -68,8 +90,24 @@ class PartnershipCommands(PartyCommands):
         return sorted(mine, key=lambda p: p.created_on)
 
     def is_active_partnership(self, party_a: UUID, party_b: UUID) -> bool:
-        pair_id = partnership_id(party_a, party_b)
-        return self.exists(pair_id) and self.load(Partnership, pair_id, "partnership").is_active
+        """Whether the two are active partners now: one row read, no replay."""
+        newest = self.recorder.select_events(partnership_id(party_a, party_b), desc=True, limit=1)
+        return bool(newest) and isinstance(self.mapper.to_domain_event(newest[0]), ACTIVE_AFTER)
+
+    def was_active_partnership(self, party_a: UUID, party_b: UUID, at: datetime) -> bool:
+        """Whether the two were active partners at `at`."""
+        events: list[Any] = list(self.events.get(partnership_id(party_a, party_b)))
+        then = [e for e in events if e.timestamp <= at]
+        return bool(then) and isinstance(then[-1], ACTIVE_AFTER)
+
+    def sharing_partnership(self, owner_id: UUID, party_id: UUID) -> Partnership | None:
+        """The owner's active partnership with the party, which an invitation is recorded on;
+        None when there is none."""
+        pair_id = partnership_id(owner_id, party_id)
+        if owner_id == party_id or not self.exists(pair_id):
+            return None
+        partnership = self.load(Partnership, pair_id, "partnership")
+        return partnership if partnership.is_active else None
 
     def _answer(
         self,

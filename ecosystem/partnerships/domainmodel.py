@@ -7,9 +7,12 @@ from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
-from ecosystem.actors import Actor
+from ecosystem.actors import SYSTEM_ID, Actor
 from ecosystem.errors import Conflict, InvalidCommand
 from ecosystem.keys import key_id
+
+# The reason recorded when each side's part in the other's objects ends with a partnership.
+PARTNERSHIP_ENDED = "partnership ended"
 
 
 class PartnershipStatus(StrEnum):
@@ -39,6 +42,9 @@ class Partnership(Aggregate):
         self.proposer_id = proposer_id
         self.partner_id = partner_id
         self.status = PartnershipStatus.PROPOSED
+        # Each object one side shared with the other while active (object id -> its owner):
+        # what the end withdraws each side from.
+        self.shared: dict[UUID, UUID] = {}
 
     @property
     def parties(self) -> tuple[UUID, UUID]:
@@ -88,6 +94,24 @@ class Partnership(Aggregate):
     @event("Ended")
     def _ended(self, reason: str, actor: Actor) -> None:
         self.status = PartnershipStatus.ENDED
+        self.shared = {}
+
+    def record_sharing(self, object_id: UUID, owner_id: UUID, actor: Actor) -> None:
+        """One side invites the other to an object it owns. Recorded here, in the same
+        transaction as the invitation, so an invitation and the end of the partnership that
+        race both write this aggregate and only one of them is saved."""
+        if not self.is_active:
+            raise Conflict("objects are shared only with active partners")
+        if owner_id not in self.parties:
+            raise InvalidCommand("only one of the two parties shares its objects here")
+        # Both parties see this aggregate whole (audit bundles): it names the sharing party
+        # only; which of its users invited is a fact of the object, shown there as it may be.
+        by_party = Actor(party_id=actor.party_id, user_id=SYSTEM_ID)
+        self._object_shared(object_id=object_id, owner_id=owner_id, actor=by_party)
+
+    @event("ObjectShared")
+    def _object_shared(self, object_id: UUID, owner_id: UUID, actor: Actor) -> None:
+        self.shared[object_id] = owner_id
 
     def _check_answerable_by(self, party_id: UUID, verb: str) -> None:
         if self.status is not PartnershipStatus.PROPOSED:
@@ -96,3 +120,11 @@ class Partnership(Aggregate):
             )
         if party_id != self.partner_id:
             raise InvalidCommand(f"only the invited party may {verb} the proposal")
+
+
+# The events after which a partnership is active: it is shared across only while active, so
+# the newest event of a partnership says whether it is active without replaying the rest.
+ACTIVE_AFTER: tuple[type[Aggregate.Event], ...] = (
+    Partnership.Accepted,  # type: ignore[attr-defined]
+    Partnership.ObjectShared,  # type: ignore[attr-defined]
+)

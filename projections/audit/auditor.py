@@ -130,9 +130,14 @@ class Auditor:
             raise NotFound(f"no object with id {object_id}")  # it had no seat then
         owner = owner or then.owner_id
         policy = self.network.policy_of(owner, at)
+
+        def partners(party_a: UUID, party_b: UUID) -> bool:
+            return self.network.was_active_partnership(party_a, party_b, at)
+
         answer = access_at(
-            then, KINDS[type(found)], field, owner, policy, principal.party_id, at, redaction
-        )
+            then, KINDS[type(found)], field, owner, policy, principal.party_id, at, partners,
+            redaction,
+        )  # fmt: skip
         answer["version"] = shown  # its number in the company's history, as for states
         return answer
 

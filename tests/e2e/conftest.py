@@ -51,8 +51,10 @@ class World:
     def user(self, party_id: str, *roles: Role) -> Caller:
         from uuid import UUID
 
+        self._count += 1  # a party's users have distinct emails
+        email = f"user-{self._count}@example.com"
         written, issued = self.network.add_user(
-            OPERATOR, UUID(party_id), "Test User", "user@example.com", list(roles or [Role.ADMIN])
+            OPERATOR, UUID(party_id), "Test User", email, list(roles or [Role.ADMIN])
         )
         assert issued is not None
         return Caller(party_id, str(written.object_id), issued.token)

@@ -302,7 +302,7 @@ BAD: dict[str, Bad] = {
         "a request must be greater than zero"),
     "negative request": Bad(
         funded, "c", "POST /requests", lambda p: ask(p, "-1.00"), 422,
-        "body.amount.amount: Input should be greater than or equal to 0"),
+        "body.amount.amount: Value error, an amount is a plain decimal string"),
     "approval by the partner, who funds nothing": Bad(
         requested, "c", APPROVE, None, 403, "only a funder whose money the request draws on"),
     "second approval by the same funder": Bad(

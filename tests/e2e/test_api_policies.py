@@ -19,7 +19,7 @@ SUMMARY = {"title", "stage", "participants", "expected_close_quarter", "target_c
 STANDARD = {"expected_amount", "products", "next_steps", "closing_reason", "notes"}
 CUSTOMER = {"name": "Acme", "website_domain": "acme.example", "industry": "Retail",
             "country": "DE", "contacts": [{"name": "Dana", "email": "d@acme.example",
-                                           "phone": "+49 30 1", "title": "CIO"}]}  # fmt: skip
+                                           "phone": "+49 30 1234567", "title": "CIO"}]}  # fmt: skip
 
 
 def assert_problem(response: Response, status: int) -> None:
@@ -395,6 +395,7 @@ def test_a_participant_shares_its_own_counterpart_fields_through_its_own_policy(
 ) -> None:
     vendor, integrator, cloud = world.company(), world.company(), world.company()
     deal = deal_with(world, vendor, [integrator, cloud])
+    world.partners(integrator, cloud)  # the integrator's data reaches only its partners
     for party, reference in ((integrator, "INT-42"), (vendor, "VEN-7")):
         kept = patch(world, party, deal, {"crm_reference": reference}, "/counterpart")
         assert kept.status_code == 200, kept.text

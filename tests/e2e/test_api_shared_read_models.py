@@ -132,6 +132,7 @@ def test_a_policy_change_re_projects_the_solutions_it_affects(world: World) -> N
 
 def test_return_on_funds_counts_what_each_company_may_see(world: World) -> None:
     a, b, c = companies(world)
+    world.partners(b, c)  # b's commitment reaches c only while they are partners
     plan = plan_with(world, a, b, c)
     client = world.client
     for funder, amount in ((a, "600.00"), (b, "400.00")):

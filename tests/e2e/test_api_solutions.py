@@ -115,6 +115,7 @@ def refuse(
 def test_partners_build_sign_off_validate_publish_and_retire_a_solution(world: World) -> None:
     solution = in_development(world)
     a, b, c = solution.a, solution.b, solution.c
+    world.partners(b, c)  # each sees the other's component only while they are partners
     for who, name in ((a, "Policy engine"), (b, "Connector"), (c, "Deployment runbook")):
         solution.do(who, "POST /components", {"name": name, "description": f"{name} v1"})
     for builder in (a, b):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from typer.testing import CliRunner
@@ -33,8 +34,8 @@ class Shell:
 
     def token(self, party: str, role: str) -> str:
         out = self.run(
-            "admin", "create-user", "--party", party, "--name", "U", "--email", "u@x.example",
-            "--role", role,
+            "admin", "create-user", "--party", party, "--name", "U", "--email",
+            f"u-{uuid4().hex[:8]}@x.example", "--role", role,
         )  # fmt: skip
         return out.split("token:")[1].strip()
 

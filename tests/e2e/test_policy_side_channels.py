@@ -56,6 +56,7 @@ def test_a_simulation_does_not_reveal_participants_the_caller_may_not_see(world:
     vendor, partner, other = world.company(), world.company(), world.company()
     deal = world.shared(vendor, partner)
     world.partners(vendor, other)
+    world.partners(partner, other)  # the partner's data reaches `other` only as partners
     invited = world.client.post(
         f"/v1/opportunities/{deal['id']}/invitations",
         json={"party_id": other.party_id}, headers=vendor.headers,

@@ -51,7 +51,7 @@ WORD = (
 CUSTOMER = st.sampled_from(["Acme", "ACME Inc.", "Globex", "Initech"])
 MONEY = st.builds(Money, st.decimals(0, 10**6, places=2), st.sampled_from(["EUR", "USD"]))
 CONTACT = st.builds(
-    Contact, NAME, st.sampled_from(["", "p@cust.example"]), st.sampled_from(["", "+49 30 1"])
+    Contact, NAME, st.sampled_from(["", "p@cust.example"]), st.sampled_from(["", "+49 30 1234567"])
 )
 DETAILS = {
     "title": WORD,

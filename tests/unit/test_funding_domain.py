@@ -973,7 +973,7 @@ def test_a_payout_never_exceeds_what_is_left_of_the_claim(plan: CoFundingPlan) -
         eur("0.02"),
         "",
         FUNDER,
-        match="0.01 EUR of 60 EUR is left",
+        match="0.01 EUR of 60.00 EUR is left",
     )
 
 

@@ -26,7 +26,9 @@ def join(network: Network, name: str) -> Principal:
 
 
 def user_of(network: Network, party_id: UUID, *roles: Role) -> Principal:
-    _, issued = network.add_user(OPERATOR, party_id, "Ada", "ada@example.com", list(roles))
+    _, issued = network.add_user(
+        OPERATOR, party_id, "Ada", f"ada-{uuid4().hex[:8]}@example.com", list(roles)
+    )
     assert issued is not None
     return network.authenticate(issued.token)
 

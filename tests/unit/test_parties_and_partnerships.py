@@ -217,13 +217,16 @@ def test_the_operator_may_do_everything_even_without_roles(capability: Capabilit
 
 
 @pytest.mark.parametrize(
-    ("amount", "currency"),
-    [("1000.50", "EUR"), ("1000", "JPY"), ("1.505", "KWD"), ("0", "USD"), ("1E+3", "EUR")],
-)
-def test_an_amount_keeps_the_precision_its_currency_allows(amount: str, currency: str) -> None:
+    ("amount", "currency", "shown"),
+    [("1000.50", "EUR", "1000.50"), ("1000", "JPY", "1000"), ("1.505", "KWD", "1.505"),
+     ("0", "USD", "0.00"), ("1E+3", "EUR", "1000.00"), ("-0", "EUR", "0.00")],
+)  # fmt: skip
+def test_an_amount_carries_exactly_its_currencys_minor_units(
+    amount: str, currency: str, shown: str
+) -> None:
     money = Money.of(amount, currency)
     assert money.amount == Decimal(amount)
-    assert str(money) == f"{Decimal(amount)} {currency}"
+    assert str(money) == f"{shown} {currency}"
 
 
 @pytest.mark.parametrize(

@@ -265,7 +265,9 @@ def company(network: Network, *roles: Role) -> Principal:
 
 
 def user(network: Network, party_id: UUID, *roles: Role) -> Principal:
-    _, issued = network.add_user(OPERATOR, party_id, "Sam", "sam@example.com", list(roles))
+    _, issued = network.add_user(
+        OPERATOR, party_id, "Sam", f"sam-{uuid4().hex[:8]}@example.com", list(roles)
+    )
     assert issued is not None
     return network.authenticate(issued.token)
 
