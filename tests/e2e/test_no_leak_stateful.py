@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import casbin
 import pytest
@@ -232,6 +232,7 @@ class NoLeak(RuleBasedStateMachine):
         self.opened: dict[Sealed, str] = {}  # sealed contact parts, as their text
         self.keys: list[tuple[str, str, str, Any, str]] = []  # accepts made with a key
         self.partnered = 0  # partnership changes so far: reads depend on who partners whom
+        self.auditors: dict[str, Caller] = {}  # party id -> its auditor
 
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
@@ -372,6 +373,35 @@ class NoLeak(RuleBasedStateMachine):
         self.acted(party, deal_id, replayed)
         fresh = self.call("GET", f"/v1/opportunities/{deal_id}", party)
         assert replayed.json() == fresh.json()
+
+    # --- auditors ----------------------------------------------------------------------------
+
+    @rule(which=PICK, who=PICK)
+    def audit(self, which: int, who: int) -> None:
+        """A company's auditor reads a deal's history and its past states: exactly what the
+        company reads, numbered without gaps, no state past it; a company that takes no part
+        gets the answers an unknown id gets."""
+        deal_id, party = self.deal_at(which)[0], self.party(who)
+        if party.party_id not in self.auditors:
+            self.auditors[party.party_id] = self.world.user(party.party_id, Role.AUDITOR)
+        auditor, base = self.auditors[party.party_id], f"/v1/audit/objects/{deal_id}"
+        history = self.call("GET", f"{base}/events", auditor)
+        seat = seat_of(self.stored(deal_id), party.party_id)
+        if seat is None:  # auditors read what their company takes part in
+            unknown = f"/v1/audit/objects/{uuid4()}"
+            for path in ("/events", "/state?version=1"):
+                answers = [self.call("GET", f"{b}{path}", auditor) for b in (base, unknown)]
+                assert_not_found(answers[0])
+                assert answers[0].json()["detail"].replace(deal_id, "?") == answers[1].json()[
+                    "detail"].replace(unknown.rsplit("/", 1)[1], "?")  # fmt: skip
+            return
+        events = history.json()["events"]
+        assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+        assert_not_found(self.call("GET", f"{base}/state?version={len(events) + 1}", auditor))
+        mine = self.call("GET", f"/v1/opportunities/{deal_id}/events", party).json()["events"]
+        shown = [{k: v for k, v in e.items() if k not in ("position", "leaf_index")}
+                 for e in events]  # fmt: skip
+        assert shown == mine, "the auditor read other than its company reads"
 
     # --- partnerships -------------------------------------------------------------------------
 
