@@ -20,6 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from ecosystem.actors import Actor, Principal, Role
 from ecosystem.funding.fields import PLAN_LEAVES
 from ecosystem.network import Network
+from ecosystem.partnerships.domainmodel import partnership_id
 from ecosystem.sharing.rules import OBJECT_PRESETS
 from ecosystem.solutions.fields import SOLUTION_LEAVES
 from tests.e2e.conftest import Caller, World
@@ -97,6 +98,7 @@ class Oracle:
         self.gold: dict[str, set[str]] = {}  # owner -> the members of its tier:gold
         self.versions: dict[str, int] = {}  # owner -> changes the test saw accepted
         self._decided: dict[tuple[str, ...], bool] = {}
+        self.apart: set[frozenset[str]] = set()  # pairs whose partnership is not active
 
     def changed(self, owner: str) -> None:
         self.versions[owner] = self.versions.get(owner, 0) + 1
@@ -116,7 +118,11 @@ class Oracle:
     def judge(self, viewer: str, seat: str, kind: str) -> Callable[[Any, str], bool]:
         """May `viewer`, asking as `seat`, read a leaf of an owner's data (its own: always)?"""
         return lambda owner, leaf: (
-            viewer == str(owner) or self.decided(seat, str(owner), kind, leaf)
+            viewer == str(owner)
+            or (
+                frozenset((viewer, str(owner))) not in self.apart  # only between partners
+                and self.decided(seat, str(owner), kind, leaf)
+            )
         )
 
 
@@ -130,6 +136,7 @@ class SharedNoLeak(RuleBasedStateMachine):
         self.secrets: list[tuple[str, str, str, str]] = []  # object, party, field, marker
         self.judged: dict[tuple[str, str], Any] = {}  # (party, object) -> (seat, inputs)
         self.loaded: dict[Any, Any] = {}  # id -> the stored aggregate (or events), until a write
+        self.partnered = 0  # partnership changes so far: reads depend on who partners whom
 
     @initialize(count=st.integers(3, 4), stances=st.lists(st.tuples(PICK, KIND, VIEWER, PRESET),
                 max_size=3), guests=st.lists(PICK, max_size=3),
@@ -263,6 +270,27 @@ class SharedNoLeak(RuleBasedStateMachine):
             self.secrets.append((object_id, party.party_id, name, changes[name]))
         self.act(party, object_id, "PATCH", "/counterpart", changes, v=found.version)
 
+    @rule(one=PICK, other=PICK, again=st.booleans())
+    def end_partnership(self, one: int, other: int, again: bool) -> None:
+        """Either side ends a partnership (or the two partner again): nothing either owns
+        reaches the other while they are apart, on either's objects or a third party's."""
+        a, b = self.party(one), self.party(other)
+        pair = frozenset((a.party_id, b.party_id))
+        if a == b or again != (pair in self.oracle.apart):
+            return
+        if again:
+            proposed = self.call("POST", "/v1/partnerships", a, {"party_id": b.party_id})
+            assert proposed.status_code == 201, proposed.text
+            url = f"/v1/partnerships/{proposed.json()['id']}/accept"
+            assert self.call("POST", url, b).status_code == 200
+            self.oracle.apart.discard(pair)
+        else:
+            pid = partnership_id(UUID(a.party_id), UUID(b.party_id))
+            ended = self.call("POST", f"/v1/partnerships/{pid}/end", a, {"reason": "strategy"})
+            assert ended.status_code == 200, ended.text
+            self.oracle.apart.add(pair)
+        self.partnered += 1
+
     @rule(deal=PICK, who=PICK, leave=st.booleans())
     def join_deal(self, deal: int, who: int, leave: bool) -> None:
         """A party joins or leaves a deal: who may see links to the deal changes with it."""
@@ -389,8 +417,8 @@ class SharedNoLeak(RuleBasedStateMachine):
         version, its data owners' policies (every party that ever took part), the deals."""
         found = {object_id: self.stored(object_id) for object_id in self.objects}
         deals = [sorted(self.involved(d)) for d in self.deals]
-        inputs = {o: (f.version, deals, [self.oracle.versions.get(str(p)) for p in f.participants])
-                  for o, f in found.items()}  # fmt: skip
+        inputs = {o: (f.version, deals, [self.oracle.versions.get(str(p)) for p in f.participants],
+                      self.partnered) for o, f in found.items()}  # fmt: skip
         for party, caller in self.parties.items():
             seats = {object_id: seat_of(f, party) for object_id, f in found.items()}
             before = {o: self.judged.get((party, o), ("new", None)) for o in found}

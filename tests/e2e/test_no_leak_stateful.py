@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import casbin
 import pytest
@@ -28,6 +28,7 @@ from api.bootstrap import build_network
 from api.settings import Settings
 from ecosystem.actors import Actor, Principal, Role
 from ecosystem.audit.sealing import Sealed
+from ecosystem.partnerships.domainmodel import partnership_id
 from ecosystem.sharing.rules import PRESETS
 from tests.consistent import ConsistentClient
 from tests.e2e.conftest import Caller, World
@@ -177,6 +178,7 @@ class Oracle:
         self.tiers: dict[str, dict[str, set[str]]] = {}  # owner -> tier -> members
         self.versions: dict[str, int] = {}  # owner -> changes the test saw accepted
         self._decided: dict[tuple[str, ...], bool] = {}
+        self.apart: set[frozenset[str]] = set()  # pairs whose partnership is not active
 
     def changed(self, owner: str) -> None:
         self.versions[owner] = self.versions.get(owner, 0) + 1
@@ -200,6 +202,8 @@ class Oracle:
     def may(self, viewer: str, seat: str, owner: str, leaf: str, action: str = "read") -> bool:
         if viewer == owner:  # a company always sees its own data
             return True
+        if frozenset((viewer, owner)) in self.apart:  # and others' only while partners
+            return False
         key = (seat, owner, leaf, action)
         if key not in self._decided:
             self._decided[key] = self.enforcer.enforce(seat, owner, "opportunity", leaf, action)
@@ -226,6 +230,9 @@ class NoLeak(RuleBasedStateMachine):
         self.judged: dict[str, Any] = {}  # deal id -> what its reads depended on when judged
         self.loaded: dict[Any, Any] = {}  # deal id -> the stored deal (and events), until a write
         self.opened: dict[Sealed, str] = {}  # sealed contact parts, as their text
+        self.keys: list[tuple[str, str, str, Any, str]] = []  # accepts made with a key
+        self.partnered = 0  # partnership changes so far: reads depend on who partners whom
+        self.auditors: dict[str, Caller] = {}  # party id -> its auditor
 
     def teardown(self) -> None:
         self.client.__exit__(None, None, None)
@@ -269,8 +276,12 @@ class NoLeak(RuleBasedStateMachine):
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def call(self, method: str, url: str, caller: Caller, body: Any = None, v: Any = None) -> Any:
+    def call(
+        self, method: str, url: str, caller: Caller, body: Any = None, v: Any = None,
+        key: str | None = None,
+    ) -> Any:  # fmt: skip
         headers = caller.headers if v is None else {**caller.headers, "If-Match": f'"{v}"'}
+        headers = headers if key is None else {**headers, "Idempotency-Key": key}
         response = self.client.request(method, url, json=body, headers=headers)
         if method != "GET":
             self.loaded.clear()
@@ -330,15 +341,98 @@ class NoLeak(RuleBasedStateMachine):
         invited = self.call("POST", url, owner, {"party_id": party.party_id, "role": role})
         self.acted(owner, deal_id, invited)
         if invited.status_code == 200 and then:
-            url = f"{url}/{party.party_id}/{then}"
-            self.acted(party, deal_id, self.call("POST", url, party))
+            self.answered(party, deal_id, f"{url}/{party.party_id}/{then}", None)
 
     @rule(which=PICK, who=PICK, verb=st.sampled_from(["accept", "accept", "decline"]))
     def answer(self, which: int, who: int, verb: str) -> None:
         deal_id, _, invited = self.deal_at(which, "invited")
         party = self.party(who, invited)
         url = f"/v1/opportunities/{deal_id}/invitations/{party.party_id}/{verb}"
-        self.acted(party, deal_id, self.call("POST", url, party, {"reason": "busy"}))
+        self.answered(party, deal_id, url, {"reason": "busy"})
+
+    def answered(self, party: Caller, deal_id: str, url: str, body: Any) -> None:
+        """An invitation answered; an acceptance carries an Idempotency-Key, kept for replays."""
+        key = f"accept-{len(self.keys)}" if url.endswith("/accept") else None
+        response = self.call("POST", url, party, body, key=key)
+        self.acted(party, deal_id, response)
+        if key is not None and response.status_code == 200:
+            self.keys.append((party.party_id, deal_id, url, body, key))
+
+    @precondition(lambda self: self.keys)
+    @rule(which=PICK)
+    def replay_acceptance(self, which: int) -> None:
+        """An acceptance retried with its key answers as a fresh read by that party would now:
+        404 once it takes no part (withdrawn, partnership ended), whatever the policy says."""
+        party_id, deal_id, url, body, key = self.keys[which % len(self.keys)]
+        party = self.sellers[party_id]
+        replayed = self.call("POST", url, party, body, key=key)
+        if seat_of(self.stored(deal_id), party_id) is None:
+            assert_not_found(replayed)
+            return
+        assert replayed.status_code == 200, replayed.text
+        self.acted(party, deal_id, replayed)
+        fresh = self.call("GET", f"/v1/opportunities/{deal_id}", party)
+        assert replayed.json() == fresh.json()
+
+    # --- auditors ----------------------------------------------------------------------------
+
+    @rule(which=PICK, who=PICK)
+    def audit(self, which: int, who: int) -> None:
+        """A company's auditor reads a deal's history and its past states: exactly what the
+        company reads, numbered without gaps, no state past it; a company that takes no part
+        gets the answers an unknown id gets."""
+        deal_id, party = self.deal_at(which)[0], self.party(who)
+        if party.party_id not in self.auditors:
+            self.auditors[party.party_id] = self.world.user(party.party_id, Role.AUDITOR)
+        auditor, base = self.auditors[party.party_id], f"/v1/audit/objects/{deal_id}"
+        history = self.call("GET", f"{base}/events", auditor)
+        seat = seat_of(self.stored(deal_id), party.party_id)
+        if seat is None:  # auditors read what their company takes part in
+            unknown = f"/v1/audit/objects/{uuid4()}"
+            for path in ("/events", "/state?version=1"):
+                answers = [self.call("GET", f"{b}{path}", auditor) for b in (base, unknown)]
+                assert_not_found(answers[0])
+                assert answers[0].json()["detail"].replace(deal_id, "?") == answers[1].json()[
+                    "detail"].replace(unknown.rsplit("/", 1)[1], "?")  # fmt: skip
+            return
+        events = history.json()["events"]
+        assert [e["version"] for e in events] == list(range(1, len(events) + 1))
+        assert_not_found(self.call("GET", f"{base}/state?version={len(events) + 1}", auditor))
+        mine = self.call("GET", f"/v1/opportunities/{deal_id}/events", party).json()["events"]
+        shown = [{k: v for k, v in e.items() if k not in ("position", "leaf_index")}
+                 for e in events]  # fmt: skip
+        assert shown == mine, "the auditor read other than its company reads"
+
+    # --- partnerships -------------------------------------------------------------------------
+
+    @rule(one=PICK, other=PICK)
+    def end_partnership(self, one: int, other: int) -> None:
+        """Either side ends a partnership: from then on nothing either owns reaches the other,
+        on either's deals or on a third party's deal both take part in."""
+        a, b = self.party(one), self.party(other)
+        pair = frozenset((a.party_id, b.party_id))
+        if a == b:
+            return
+        pid = partnership_id(UUID(a.party_id), UUID(b.party_id))
+        ended = self.call("POST", f"/v1/partnerships/{pid}/end", a, {"reason": "strategy"})
+        assert (ended.status_code == 200) == (pair not in self.oracle.apart), ended.text
+        if ended.status_code == 200:
+            self.oracle.apart.add(pair)
+            self.partnered += 1
+
+    @rule(one=PICK, other=PICK)
+    def partner_again(self, one: int, other: int) -> None:
+        """Partners again: whoever was withdrawn stays out until invited anew."""
+        a, b = self.party(one), self.party(other)
+        pair = frozenset((a.party_id, b.party_id))
+        if pair not in self.oracle.apart:
+            return
+        proposed = self.call("POST", "/v1/partnerships", a, {"party_id": b.party_id})
+        assert proposed.status_code == 201, proposed.text
+        accepted = self.call("POST", f"/v1/partnerships/{proposed.json()['id']}/accept", b)
+        assert accepted.status_code == 200, accepted.text
+        self.oracle.apart.discard(pair)
+        self.partnered += 1
 
     @rule(which=PICK, who=PICK, by_owner=st.booleans())
     def withdraw(self, which: int, who: int, by_owner: bool) -> None:
@@ -497,7 +591,7 @@ class NoLeak(RuleBasedStateMachine):
         owners = {deal.owner_id, *(n.author.party_id for n in deal.notes), *deal.counterparts}
         policies = sorted((str(o), self.oracle.versions.get(str(o), 0)) for o in owners)
         live = {str(k) for k, p in deal.participants.items() if p.status in ("accepted", "invited")}
-        return deal.version, policies, live
+        return deal.version, policies, self.partnered, live
 
     @invariant()
     def no_party_reads_what_the_policy_in_force_denies(self) -> None:
