@@ -156,6 +156,23 @@ def seat_of(deal: Any, party: str) -> str | None:
     return {"accepted": f"party:{party}", "invited": "invited"}.get(status)
 
 
+def seats_then(viewer: str, owner: str, events: Any) -> dict[int, str | None]:
+    """The viewer's seat just after each stored event (by version), followed independently of
+    the code under test: invited, accepted, then none once it declined or was withdrawn."""
+    seats, status = {}, "accepted" if viewer == owner else None
+    for event in events:
+        name, actor = type(event).__name__, str(event.actor.party_id)
+        if name == "PartnerInvited" and str(event.party_id) == viewer:
+            status = "invited"
+        elif name in ("InvitationAccepted", "InvitationDeclined") and actor == viewer:
+            status = "accepted" if name == "InvitationAccepted" else None
+        elif name == "PartnerWithdrawn" and str(event.party_id) == viewer:
+            status = None
+        seats[event.originator_version] = {
+            "accepted": f"party:{viewer}", "invited": "invited"}.get(status or "")  # fmt: skip
+    return seats
+
+
 def principal(caller: Caller) -> Principal:
     actor = Actor(UUID(caller.party_id), UUID(caller.user_id))
     return Principal(actor, frozenset({Role.ADMIN, Role.SALES}))
@@ -672,12 +689,16 @@ class NoLeak(RuleBasedStateMachine):
                 may(owner, seat, author, leaf) for leaf in leaves)  # fmt: skip
 
         by_time = {e.timestamp.isoformat(): e for e in stored.values()}
+        seat_then = seats_then(viewer, owner, stored.values())
         assert [e["version"] for e in events] == list(range(1, len(events) + 1))  # no gaps
         if viewer == owner:  # the converse: the owner sees every event but others' private ones
             assert [by_time[e["occurred_at"]] for e in events] == [
                 e for e in stored.values() if not private(e)
             ]
         for event in events:
+            # Each event as its seat then let it be seen (never one from when it had none).
+            then = seat_then[by_time[event["occurred_at"]].originator_version]
+            assert then is not None, f"{viewer} was shown {event}, from when it took no part"
             shown: list[tuple[str, str]] = []
             for key, value in event["data"].items():
                 if key == "notes":
@@ -692,14 +713,14 @@ class NoLeak(RuleBasedStateMachine):
                 elif key != "owner_party_id":
                     assert key in (*TOP, *CUSTOMER), f"{viewer} was shown {key}"
                     shown.append((owner, key))
-            leaks = [(o, leaf) for o, leaf in shown if not may(viewer, seat, o, leaf)]
-            assert not leaks, f"{viewer} ({seat}) was shown {leaks} in {event}"
+            leaks = [(o, leaf) for o, leaf in shown if not may(viewer, then, o, leaf)]
+            assert not leaks, f"{viewer} ({then}) was shown {leaks} in {event}"
             actor = by_time[event["occurred_at"]].actor
             allowed = str(actor.party_id) in (viewer, owner) or may(
-                viewer, seat, owner, "participants"
+                viewer, then, owner, "participants"
             )
             who = {"party_id": str(actor.party_id), "user_id": str(actor.user_id)}
-            assert event["actor"] == (who if allowed else None), f"{viewer} ({seat}): {event}"
+            assert event["actor"] == (who if allowed else None), f"{viewer} ({then}): {event}"
 
 
 @pytest.mark.runs_long
