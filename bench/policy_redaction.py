@@ -80,7 +80,9 @@ def seed(network: Network, deals: int) -> tuple[Principal, Principal]:
                 "customer.name": f"Customer {i}",
                 "customer.industry": "Retail",
                 "customer.country": "DE",
-                "customer.contacts": [Contact(f"Person {i}", f"p{i}@c.example", "+49 30 1234567", "CIO")],
+                "customer.contacts": [
+                    Contact(f"Person {i}", f"p{i}@c.example", "+49 30 1234567", "CIO")
+                ],
                 "expected_amount": Money(Decimal("1000.00") + i, "EUR"),
                 "next_steps": "Workshop",
             },

@@ -39,6 +39,7 @@ from ecosystem.money import Money
 from ecosystem.network import Network
 from ecosystem.opportunities.domainmodel import Outcome, PartnerRole, SharedOpportunity
 from ecosystem.opportunities.fields import Stage
+from ecosystem.partnerships.domainmodel import Partnership
 from ecosystem.sharing.domainmodel import SharingPolicy
 from ecosystem.sharing.rules import Action, Effect, Rule
 from projections import OpportunityProjector
@@ -54,10 +55,13 @@ def write_log(network: Network, events: int, seed: int = 7) -> tuple[Any, int]:
     sales, theirs = Actor(vendor, uuid4()), Actor(partner, uuid4())
     policy = SharingPolicy(vendor, sales)
     policy.apply_preset("standard", "partners", "opportunity", sales)
-    network.save(policy)
+    pairs = [Partnership(vendor, p, sales) for p in (partner, other)]
+    for pair, party in zip(pairs, (partner, other), strict=True):
+        pair.accept(Actor(party, uuid4()))  # data crosses only between active partners
+    network.save(policy, *pairs)
     deals: list[SharedOpportunity] = []
     pending: dict[Any, SharedOpportunity] = {}
-    written = 3
+    written, steps = 3 + 4, 0
     while written < events:
         if len(deals) < events // 25 and (not deals or rng.random() < 0.06):
             deal = SharedOpportunity.register(
@@ -90,8 +94,9 @@ def write_log(network: Network, events: int, seed: int = 7) -> tuple[Any, int]:
             else:
                 deal.close(Outcome.WON, "", sales)
         pending[deal.id] = deal
-        if len(pending) >= 200:
-            written += flush(network, pending)
+        steps += 1
+        if len(pending) >= 200 or steps >= 1000:  # a small log has fewer deals than that
+            written, steps = written + flush(network, pending), 0
     written += flush(network, pending)
     # One policy change at the end of the log re-projects every row it affects.
     revoke = Rule("partners", "opportunity", "next_steps", Action.READ, Effect.DENY)
