@@ -182,8 +182,14 @@ def rewrite_the_ledger(db: Connection, rng: random.Random, position: int, conten
     event = _event(db, position)
     leaf = db.execute(text("SELECT * FROM cosell_ledger WHERE position = :p"), {"p": position})
     row = leaf.one()
-    seed_, state = bytes(row.seed), _still_json(bytes(event.state), rng)
-    committed = commitment(json.loads(state), seed_) if content else bytes(row.content)
+    seed_ = bytes(row.seed)
+    while True:  # a change no commitment can be made of (a sealed digest not hex) is no use
+        state = _still_json(bytes(event.state), rng)
+        try:
+            committed = commitment(json.loads(state), seed_) if content else bytes(row.content)
+            break
+        except ValueError:
+            continue
     hashed = hashed_leaf(
         position, _uuid(event.originator_id).bytes, event.originator_version,
         event.topic.encode(), state_digest(seed_, state), committed,
