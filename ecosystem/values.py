@@ -8,9 +8,12 @@ what it refused (it may be long, or personal).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from email_validator import EmailNotValidError, validate_email
+
+from ecosystem.errors import InvalidCommand
 
 # Unicode's control characters (Cc: C0, DEL and C1). PostgreSQL cannot store NUL in text at
 # all, and the others break logs, CSV exports and terminals. Multi-line text (notes,
@@ -28,6 +31,14 @@ PHONE_DIGITS = (7, 15)
 
 class InvalidValue(ValueError):
     """A value that breaks its format; the message says the format, not the value."""
+
+
+def refused_unless(form: Callable[[str, str], str], value: str, what: str) -> str:
+    """`value` in its format, or the command refused with the format's message."""
+    try:
+        return form(value, what)
+    except InvalidValue as error:
+        raise InvalidCommand(str(error)) from None
 
 
 def line(value: str, what: str = "this text") -> str:

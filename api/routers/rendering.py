@@ -60,6 +60,15 @@ def read_shared(
     return view
 
 
+def _written_view(view: dict[str, Any] | None, written: Written, response: Response) -> View:
+    """The view of the version a change wrote, with its ETag; 204 once the caller (having just
+    left) may no longer see the object."""
+    if view is None:
+        return Response(status_code=204, headers=dict(response.headers))
+    response.headers["ETag"] = etag(written.version)
+    return view
+
+
 def opportunity_response(caller: Caller, written: Written, response: Response) -> View:
     """The opportunity as of the written version, as the caller may see it; a caller that
     just withdrew from the deal may no longer see it, and gets 204."""
@@ -69,10 +78,7 @@ def opportunity_response(caller: Caller, written: Written, response: Response) -
             SharedOpportunity, written.object_id, written.version, "opportunity"
         )
         view = caller.redaction().opportunity_view(caller.principal.party_id, opportunity)
-        if view is None:
-            return Response(status_code=204, headers=dict(response.headers))
-        response.headers["ETag"] = etag(written.version)
-        return view
+        return _written_view(view, written, response)
 
     def read_now() -> View:
         return read_opportunity(caller, written.object_id, response)
@@ -89,10 +95,7 @@ def shared_response(
     def as_written() -> View:
         found = caller.network.at_version(cls, written.object_id, written.version, cls.kind)
         view = caller.redaction().shared_view(caller.principal.party_id, found)
-        if view is None:
-            return Response(status_code=204, headers=dict(response.headers))
-        response.headers["ETag"] = etag(written.version)
-        return view
+        return _written_view(view, written, response)
 
     def read_now() -> View:
         return read_shared(caller, cls, written.object_id, response)

@@ -65,7 +65,7 @@ def _text(limit: int, required: bool = False) -> Callable[[str, Any], Any]:
     def check(path: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise InvalidCommand(f"{path} must be text")
-        value = _valid(form, value, path)
+        value = values.refused_unless(form, value, path)
         if required and not value:
             raise InvalidCommand(f"{path} must not be empty")
         if len(value) > limit:
@@ -75,17 +75,10 @@ def _text(limit: int, required: bool = False) -> Callable[[str, Any], Any]:
     return check
 
 
-def _valid(form: Callable[[str, str], str], value: str, path: str) -> str:
-    try:
-        return form(value, path)
-    except values.InvalidValue as error:
-        raise InvalidCommand(str(error)) from None
-
-
 def _country(path: str, value: Any) -> Any:
     if not isinstance(value, str):
         raise InvalidCommand(f"{path} must be an ISO 3166-1 alpha-2 code such as DE")
-    return _valid(country, value, path)
+    return values.refused_unless(country, value, path)
 
 
 def _domain(path: str, value: Any) -> Any:
@@ -123,8 +116,8 @@ def _contact(path: str, contact: Contact) -> Contact:
     title = _text(MAX_TEXT)(f"{path}.title", contact.title)
     email = _text(MAX_TEXT)(f"{path}.email", contact.email)
     phone = _text(MAX_TEXT)(f"{path}.phone", contact.phone)
-    email = _valid(values.email, email, f"{path}.email") if email else ""
-    phone = _valid(values.phone, phone, f"{path}.phone") if phone else ""
+    email = values.refused_unless(values.email, email, f"{path}.email") if email else ""
+    phone = values.refused_unless(values.phone, phone, f"{path}.phone") if phone else ""
     return Contact(name, email, phone, title)
 
 

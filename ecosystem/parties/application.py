@@ -95,7 +95,7 @@ class PartyCommands(NetworkBase):
         name = _line(name, "a user's name")
         if not name or len(name) > 200 or len(email) > 200:
             raise InvalidCommand("a user needs a name and an email of at most 200 characters")
-        email = _valid(values.email, email, "a user's email")
+        email = values.refused_unless(values.email, email, "a user's email")
         issued = _new_token()
 
         def attempt() -> tuple[Sequence[Aggregate], Written]:
@@ -296,15 +296,8 @@ def _network_admin_of_another_party(principal: Principal, party_id: UUID) -> boo
     return principal.network_admin and outside and not principal.actor.is_system
 
 
-def _valid(form: Callable[[str, str], str], value: str, what: str) -> str:
-    try:
-        return form(value, what)
-    except values.InvalidValue as error:
-        raise InvalidCommand(str(error)) from None
-
-
 def _line(value: str, what: str) -> str:
-    return _valid(values.line, value, what)
+    return values.refused_unless(values.line, value, what)
 
 
 def _new_token() -> IssuedToken:
